@@ -1,0 +1,1 @@
+"""Repository conftest: the project's own tests import their helpers from tests/."""

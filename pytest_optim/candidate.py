@@ -1,0 +1,209 @@
+"""What is under test: a bundled name or a third party's ``module:attr``, resolved to a Candidate.
+
+Everything here reports problems as ``UsageError`` with one line that says what was expected
+and what to do; the plugin turns it into pytest's usage-error exit (status 4).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pytest_optim.specs import NAMES, SPECS, Spec
+
+
+class UsageError(Exception):
+    """A bad --optim value or an unloadable candidate: one line for a person."""
+
+
+class CandidateError(Exception):
+    """The candidate misbehaved while being built or called (raised inside checks)."""
+
+
+@dataclass
+class Candidate:
+    """An optimizer under test: how to build it and which canonical spec it claims to follow."""
+
+    label: str  # as given on the command line, e.g. "adam" or "mypkg.opt:adam"
+    spec: Spec
+    factory: Callable[..., Any] | None  # None when the user gave a ready-made transform
+    instance: Any = None  # the ready-made transform, when factory is None
+    bundled: bool = False
+    traceable: bool = True  # False for NumPy-style candidates: jit/vmap/scan checks don't apply
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reference(self) -> str:
+        return self.spec.name
+
+    @property
+    def is_factory(self) -> bool:
+        return self.factory is not None
+
+    def make(self, learning_rate, **hp):
+        """Build the transform with the spec's defaults, overridden by ``hp``, all by keyword."""
+        kwargs = {"learning_rate": learning_rate, **self.spec.defaults, **hp}
+        if self.factory is None:
+            if hp and any(hp[k] != self.spec.defaults.get(k) for k in hp):
+                raise CandidateError(
+                    f"{self.label} is a ready-made transform, not a factory, so it cannot be built "
+                    f"with {hp}"
+                )
+            return self.instance
+        try:
+            transform = self.factory(**kwargs)
+        except TypeError as exc:
+            raise CandidateError(
+                f"{self.label}({_kw(kwargs)}) raised TypeError: {exc}. The harness calls the factory "
+                f"with the {self.spec.name} spec's hyperparameters by keyword, with optax's names "
+                f"({', '.join(self.spec.hyperparameters)})."
+            ) from exc
+        except Exception as exc:  # noqa: BLE001 - any failure of user code is reported, not raised
+            raise CandidateError(f"{self.label}({_kw(kwargs)}) raised {type(exc).__name__}: {exc}") from exc
+        check_transform(self.label, transform)
+        return transform
+
+    def __repr__(self) -> str:
+        return f"Candidate({self.label!r} as {self.spec.name})"
+
+
+def _kw(kwargs: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if not callable(v)) + (
+        ", learning_rate=<schedule>" if callable(kwargs.get("learning_rate")) else ""
+    )
+
+
+def check_transform(label: str, obj: Any) -> None:
+    missing = [m for m in ("init", "update") if not callable(getattr(obj, m, None))]
+    if missing:
+        raise CandidateError(
+            f"{label} returned {type(obj).__name__}, which has no callable {' or '.join(missing)}; "
+            "expected an object with init(params) -> state and "
+            "update(grads, state, params) -> (updates, state)"
+        )
+
+
+def parse_selection(value: str | None, reference: str | None) -> list[Candidate]:
+    """Turn the --optim / --optim-reference values into candidates (UsageError when invalid)."""
+    if value is None or value.strip() == "":
+        return []
+    items = [v.strip() for v in value.split(",")]
+    if any(not v for v in items):
+        raise UsageError(f"--optim={value!r} has an empty name; give NAME[,NAME...] or MODULE:ATTR")
+    if reference is not None and reference not in SPECS:
+        raise UsageError(
+            f"--optim-reference={reference!r} is not a canonical spec; choose one of: {', '.join(NAMES)}"
+        )
+    out: list[Candidate] = []
+    for item in items:
+        if item == "all":
+            out.extend(bundled(n) for n in NAMES)
+        elif ":" in item:
+            out.append(load_third_party(item, reference))
+        elif item in SPECS:
+            if reference not in (None, item):
+                raise UsageError(
+                    f"--optim={item} is the bundled {item}; --optim-reference={reference} only applies "
+                    "to MODULE:ATTR candidates"
+                )
+            out.append(bundled(item))
+        else:
+            raise UsageError(
+                f"--optim: unknown optimizer {item!r}. Bundled names: {', '.join(NAMES)}, or 'all'; "
+                "for your own optimizer pass MODULE:ATTR with --optim-reference=NAME"
+            )
+    seen, unique = set(), []
+    for c in out:
+        if c.label not in seen:
+            seen.add(c.label)
+            unique.append(c)
+    return unique
+
+
+def bundled(name: str) -> Candidate:
+    import optimizers
+
+    return Candidate(label=name, spec=SPECS[name], factory=optimizers.REGISTRY[name], bundled=True)
+
+
+def load_third_party(target: str, reference: str | None) -> Candidate:
+    module_name, _, attr_path = target.partition(":")
+    if not module_name or not attr_path:
+        raise UsageError(f"--optim={target!r}: expected MODULE:ATTR, e.g. mypkg.optim:adam")
+    if reference is None:
+        raise UsageError(
+            f"--optim={target} needs --optim-reference=NAME, the canonical spec it should match "
+            f"({', '.join(NAMES)})"
+        )
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")  # the current directory applies, as for `python -m`
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise UsageError(
+                f"--optim={target}: cannot import module {module_name!r} (no module named {exc.name!r}); "
+                "run pytest from the directory that contains it or add it to PYTHONPATH"
+            ) from None
+        raise UsageError(f"--optim={target}: importing {module_name!r} failed: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - the user's module is arbitrary code
+        where = _user_frame(exc)
+        raise UsageError(
+            f"--optim={target}: importing {module_name!r} raised {type(exc).__name__}: {exc}{where}"
+        ) from None
+    obj: Any = module
+    for part in attr_path.split("."):
+        if not hasattr(obj, part):
+            public = sorted(n for n in dir(module) if not n.startswith("_"))[:12]
+            raise UsageError(
+                f"--optim={target}: module {module_name!r} has no attribute {attr_path!r} "
+                f"(it has: {', '.join(public)})"
+            )
+        obj = getattr(obj, part)
+    spec = SPECS[reference]
+    from pytest_optim.adapters import NumpyFactory
+
+    if isinstance(obj, NumpyFactory):
+        return Candidate(label=target, spec=spec, factory=obj, traceable=False)
+    if callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None)):
+        return Candidate(label=target, spec=spec, factory=None, instance=obj)
+    if not callable(obj):
+        raise UsageError(
+            f"--optim={target}: {attr_path} is a {type(obj).__name__}; expected a factory "
+            "(called with hyperparameters by keyword) or an object with init and update"
+        )
+    _check_signature(target, obj, spec)
+    return Candidate(label=target, spec=spec, factory=obj)
+
+
+def _check_signature(target: str, factory: Callable, spec: Spec) -> None:
+    """Reject up front a factory that cannot take the spec's keywords (names the keyword)."""
+    try:
+        sig = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return
+    params = sig.parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    accepted = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    missing = [h for h in spec.hyperparameters if h not in accepted]
+    if missing:
+        raise UsageError(
+            f"--optim={target}: the factory does not accept keyword(s) {', '.join(missing)}; the "
+            f"{spec.name} spec passes {', '.join(spec.hyperparameters)} by keyword (optax's names). "
+            "Wrap it: def factory(learning_rate, ...): return yours(lr=learning_rate, ...)"
+        )
+
+
+def _user_frame(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return ""
+    return f" ({last.tb_frame.f_code.co_filename}:{last.tb_lineno})"

@@ -1,0 +1,176 @@
+"""The pytest11 entry point. Imports nothing heavy: JAX loads only when an optimizer is selected.
+
+Options live in one ``optim`` group. ``--optim`` selects what is under test; given on the
+command line without test paths, it runs the bundled conformance suites (from any directory).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pytest_optim import report as _report
+from pytest_optim.candidate import UsageError, parse_selection
+
+CANDIDATES = pytest.StashKey[list]()
+SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("optim", "pytest-optim: optimizer conformance and benchmarks")
+    group.addoption(
+        "--optim", metavar="NAME[,NAME...]|MODULE:ATTR", default=None,
+        help="optimizers under test: bundled names (sgd, momentum, nesterov, adagrad, rmsprop, adam, "
+        "adamax, nadam, adabelief), 'all', or MODULE:ATTR (a factory or transform; needs "
+        "--optim-reference). Without test paths this runs the bundled conformance suites.",
+    )
+    group.addoption(
+        "--optim-reference", metavar="NAME", default=None,
+        help="canonical spec a MODULE:ATTR candidate must implement (one of the bundled names).",
+    )
+    group.addoption(
+        "--optim-report", metavar="PATH", default=None,
+        help="write the conformance report to PATH.json and PATH.md (suffix .json/.md optional).",
+    )
+    group.addoption(
+        "--optim-seed", metavar="N", type=int, default=0,
+        help="seed for the random parts of the checks (printed in the header; default 0).",
+    )
+    group.addoption(
+        "--optim-no-x64", action="store_true", default=False,
+        help="do not enable jax_enable_x64 (float64 checks are then skipped).",
+    )
+    parser.addini("optim", "default --optim value when none is given on the command line", default=None)
+
+
+def _selection(config: pytest.Config) -> tuple[str | None, bool]:
+    value = config.getoption("optim")
+    if value is not None:
+        return value, True
+    return config.getini("optim") or None, False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "optim_specs(*names): run this check only for candidates of these specs")
+    config.addinivalue_line("markers", "optim_family(name): the check family this test reports under")
+    value, explicit = _selection(config)
+    try:
+        candidates = parse_selection(value, config.getoption("optim_reference"))
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if config.getoption("optim_reference") and not any(":" in c.label for c in candidates):
+        raise pytest.UsageError("--optim-reference only applies with --optim=MODULE:ATTR")
+    config.stash[CANDIDATES] = candidates
+    if not candidates:
+        return
+    if not config.getoption("optim_no_x64"):
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+    if explicit and config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args = [str(SUITES_DIR)]
+    config.pluginmanager.register(_report.ReportPlugin(config), "optim-report")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    candidates = config.stash.get(CANDIDATES, [])
+    if not candidates:
+        return []
+    import jax
+    import optax
+
+    names = ", ".join(c.label if c.bundled else f"{c.label} (as {c.reference})" for c in candidates)
+    devices = ", ".join(str(d) for d in jax.devices())
+    return [
+        f"optim: {names}",
+        f"optim: jax {jax.__version__} ({jax.default_backend()}: {devices}), optax {optax.__version__}, "
+        f"x64 {'on' if jax.config.jax_enable_x64 else 'off'}, seed {config.getoption('optim_seed')}",
+    ]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "optim_candidate" in metafunc.fixturenames:
+        candidates = metafunc.config.stash.get(CANDIDATES, [])
+        marker = metafunc.definition.get_closest_marker("optim_specs")
+        if marker is not None:
+            candidates = [c for c in candidates if c.reference in marker.args]
+        metafunc.parametrize("optim_candidate", candidates, ids=[c.label for c in candidates], scope="session")
+    if "optim_problem" in metafunc.fixturenames:
+        from pytest_optim.problems import PROBLEM_NAMES
+
+        metafunc.parametrize("optim_problem", PROBLEM_NAMES, indirect=True, scope="session")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Drop checks that do not apply to any selected candidate (e.g. GD closed forms for adam)."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        needs = "optim_candidate" in getattr(item, "fixturenames", ())
+        if needs and (callspec is None or "optim_candidate" not in callspec.params):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+# -- fixtures for the suites and for users' own tests -------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def optim_candidate(request):
+    """The optimizer under test (parametrized over --optim): ``.make(lr, **hp)`` builds it."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def optim_spec(optim_candidate):
+    """The canonical spec the candidate claims: defaults, rule, oracle, optax reference."""
+    return optim_candidate.spec
+
+
+@pytest.fixture(scope="session")
+def optim_problem(request):
+    """A test problem with its exact minimizer (parametrized over all problems)."""
+    from pytest_optim import problems
+
+    return problems.get(request.param)
+
+
+@pytest.fixture
+def optim_record(request):
+    """Record a check's Result for the conformance report: ``optim_record(result)``."""
+
+    def record(result):
+        request.node.user_properties.append(("optim_result", _report.result_dict(result)))
+        return result
+
+    return record
+
+
+@pytest.fixture(scope="session")
+def optim_seed(request) -> int:
+    return request.config.getoption("optim_seed")
+
+
+def suites_dir() -> str:
+    return os.fspath(SUITES_DIR)
+
+
+@pytest.fixture
+def optim_x64(request):
+    """Call with a dtype name: skips the test when float64 is asked for but x64 is off."""
+
+    def need(dtype: str) -> None:
+        if dtype == "float64":
+            import jax
+
+            if not jax.config.jax_enable_x64:
+                pytest.skip("float64 check: x64 is off (--optim-no-x64)")
+
+    return need

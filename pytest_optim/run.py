@@ -1,0 +1,167 @@
+"""Running a candidate: trajectories on a problem (scan or eager), with the candidate's output
+checked as it comes (exceptions, tree structure, shapes, dtypes) so misbehaviour is reported
+as one clear sentence instead of a traceback from deep inside JAX.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from pytest_optim.candidate import CandidateError
+
+
+@dataclass
+class Trajectory:
+    grads: list[list[np.ndarray]]  # per step, the gradient leaves the candidate saw
+    updates: list[list[np.ndarray]]  # per step, the candidate's update leaves
+    params: Any  # final parameters
+    state: Any  # final state
+    paths: list[str]  # leaf paths, e.g. "['dense']['kernel']"
+    lrs: list[float]  # learning rate used at each step (schedules evaluated)
+
+
+def leaf_paths(tree) -> list[str]:
+    return [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_flatten_with_path(tree)[0]]
+
+
+def lr_values(learning_rate, steps: int) -> list[float]:
+    if callable(learning_rate):
+        return [float(learning_rate(jnp.asarray(t, jnp.int32))) for t in range(steps)]
+    return [float(learning_rate)] * steps
+
+
+def call_init(label: str, transform, params):
+    try:
+        return transform.init(params)
+    except Exception as exc:  # noqa: BLE001
+        raise CandidateError(f"{label}: init(params) raised {type(exc).__name__}: {exc}") from exc
+
+
+def call_update(label: str, transform, grads, state, params, step: int):
+    try:
+        out = transform.update(grads, state, params)
+    except Exception as exc:  # noqa: BLE001
+        raise CandidateError(
+            f"{label}: update(grads, state, params) raised {type(exc).__name__} at step {step}: {exc}"
+        ) from exc
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise CandidateError(
+            f"{label}: update must return (updates, new_state); got {type(out).__name__} at step {step}"
+        )
+    check_updates(label, grads, out[0], step)
+    return out
+
+
+def check_updates(label: str, grads, updates, step: int) -> None:
+    """Updates must mirror the gradients: same tree structure, shapes and dtypes."""
+    g_def, u_def = jax.tree.structure(grads), jax.tree.structure(updates)
+    if g_def != u_def:
+        raise CandidateError(
+            f"{label}: updates have the wrong tree structure at step {step}: expected {g_def}, got {u_def}"
+        )
+    for path, g, u in zip(leaf_paths(grads), jax.tree.leaves(grads), jax.tree.leaves(updates)):
+        if jnp.shape(u) != jnp.shape(g):
+            raise CandidateError(
+                f"{label}: update leaf {path} has shape {jnp.shape(u)}, expected {jnp.shape(g)} (step {step})"
+            )
+        if jnp.result_type(u) != jnp.result_type(g):
+            raise CandidateError(
+                f"{label}: update leaf {path} has dtype {jnp.result_type(u)} but the gradient is "
+                f"{jnp.result_type(g)} (step {step}): updates must keep each leaf's dtype"
+            )
+
+
+def apply_updates(params, updates):
+    return jax.tree.map(lambda p, u: (p + u).astype(p.dtype), params, updates)
+
+
+def _to_numpy(tree) -> list[np.ndarray]:
+    return [np.asarray(x, dtype=np.float64) for x in jax.tree.leaves(tree)]
+
+
+def trajectory(
+    label: str,
+    transform,
+    grad_fn: Callable,
+    params0,
+    steps: int,
+    learning_rate=None,
+    mode: str = "scan",
+) -> Trajectory:
+    """Run ``steps`` optimizer steps on ``grad_fn`` from ``params0``.
+
+    ``mode="scan"`` compiles the whole trajectory as one ``lax.scan`` (fast, and a check that the
+    candidate traces); ``mode="eager"`` calls ``update`` from Python each step (works for any
+    candidate, NumPy-style ones included).
+    """
+    state0 = call_init(label, transform, params0)
+    paths = leaf_paths(params0)
+    if mode == "scan":
+        grads, updates, params, state = _scan(label, transform, grad_fn, params0, state0, steps)
+        grads = [[np.asarray(x[t], np.float64) for x in jax.tree.leaves(grads)] for t in range(steps)]
+        updates = [[np.asarray(x[t], np.float64) for x in jax.tree.leaves(updates)] for t in range(steps)]
+    else:
+        params, state = params0, state0
+        grads, updates = [], []
+        for t in range(steps):
+            g = grad_fn(params)
+            u, state = call_update(label, transform, g, state, params, t + 1)
+            grads.append(_to_numpy(g))
+            updates.append(_to_numpy(u))
+            params = apply_updates(params, u)
+    lrs = lr_values(learning_rate, steps) if learning_rate is not None else [float("nan")] * steps
+    return Trajectory(grads, updates, params, state, paths, lrs)
+
+
+def _scan(label, transform, grad_fn, params0, state0, steps):
+    # One abstract step first: a wrong tree, shape or dtype is reported before anything runs.
+    try:
+        out = jax.eval_shape(transform.update, grad_fn(params0), state0, params0)
+    except Exception as exc:  # noqa: BLE001
+        raise CandidateError(
+            f"{label}: update cannot be traced by jax (needed for jit/scan): {type(exc).__name__}: {exc}"
+        ) from exc
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise CandidateError(f"{label}: update must return (updates, new_state); got {type(out).__name__}")
+    check_updates(label, jax.eval_shape(grad_fn, params0), out[0], 1)
+    s_in, s_out = jax.tree.structure(state0), jax.tree.structure(out[1])
+    if s_in != s_out:
+        raise CandidateError(f"{label}: the state changes structure after one update: {s_in} -> {s_out}")
+    for a, b in zip(jax.tree.leaves(jax.eval_shape(lambda s: s, state0)), jax.tree.leaves(out[1])):
+        if a.dtype != b.dtype or a.shape != b.shape:
+            raise CandidateError(
+                f"{label}: a state leaf changes from {a.dtype}{list(a.shape)} to {b.dtype}{list(b.shape)} "
+                "after one update; the state must keep its dtypes and shapes (dtype drift)"
+            )
+
+    def body(carry, _):
+        params, state = carry
+        g = grad_fn(params)
+        u, state = transform.update(g, state, params)
+        return (apply_updates(params, u), state), (g, u)
+
+    try:
+        (params, state), (grads, updates) = jax.jit(
+            lambda p, s: jax.lax.scan(body, (p, s), None, length=steps)
+        )(params0, state0)
+    except Exception as exc:  # noqa: BLE001
+        raise CandidateError(f"{label}: running update inside lax.scan failed: {type(exc).__name__}: {exc}") from exc
+    return grads, updates, params, state
+
+
+def replay(label: str, transform, grads_seq: list, params0, mode: str = "eager"):
+    """Feed a fixed sequence of gradient pytrees; returns the list of update pytrees (as NumPy)."""
+    state = call_init(label, transform, params0)
+    params = params0
+    out = []
+    for t, g in enumerate(grads_seq):
+        u, state = call_update(label, transform, g, state, params, t + 1)
+        out.append(_to_numpy(u))
+        params = apply_updates(params, u)
+    return out, state

@@ -1,0 +1,1 @@
+"""The bundled conformance suites; `pytest --optim=...` collects them from wherever they are installed."""

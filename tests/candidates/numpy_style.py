@@ -1,0 +1,53 @@
+"""From-scratch NumPy optimizers in notebook style: ``step(params, grads)`` updates the param arrays in place.
+
+They are not JAX transforms; the harness wraps them with
+``pytest_optim.adapters.numpy_optimizer(cls, rename={...}, method="step")``.
+"""
+
+import numpy as np
+
+
+class NumpyAdam:
+    """Adam (Kingma & Ba Algorithm 1) in NumPy; moments m, v and step t kept as attributes."""
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.t = 0
+        self.m = None
+        self.v = None
+
+    def step(self, params, grads):
+        if self.m is None:
+            self.m = [np.zeros(np.shape(p), np.result_type(p, np.float32)) for p in params]
+            self.v = [np.zeros(np.shape(p), np.result_type(p, np.float32)) for p in params]
+        lr = self.lr(self.t) if callable(self.lr) else self.lr
+        self.t += 1
+        for p, g, m, v in zip(params, grads, self.m, self.v):
+            g = np.asarray(g, m.dtype)
+            m *= self.beta1
+            m += (1 - self.beta1) * g
+            v *= self.beta2
+            v += (1 - self.beta2) * g * g
+            m_hat = m / (1 - self.beta1**self.t)
+            v_hat = v / (1 - self.beta2**self.t)
+            p -= (lr * m_hat / (np.sqrt(v_hat) + self.eps)).astype(p.dtype)
+
+
+class NumpyAdamEpsInside(NumpyAdam):
+    """BUG (eps-placement): divides by sqrt(v_hat + eps) instead of sqrt(v_hat) + eps (a classic NumPy-notebook slip)."""
+
+    def step(self, params, grads):
+        if self.m is None:
+            self.m = [np.zeros(np.shape(p), np.result_type(p, np.float32)) for p in params]
+            self.v = [np.zeros(np.shape(p), np.result_type(p, np.float32)) for p in params]
+        lr = self.lr(self.t) if callable(self.lr) else self.lr
+        self.t += 1
+        for p, g, m, v in zip(params, grads, self.m, self.v):
+            g = np.asarray(g, m.dtype)
+            m *= self.beta1
+            m += (1 - self.beta1) * g
+            v *= self.beta2
+            v += (1 - self.beta2) * g * g
+            m_hat = m / (1 - self.beta1**self.t)
+            v_hat = v / (1 - self.beta2**self.t)
+            p -= (lr * m_hat / np.sqrt(v_hat + self.eps)).astype(p.dtype)
