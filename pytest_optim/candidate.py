@@ -19,6 +19,10 @@ class UsageError(Exception):
     """A bad --optim value or an unloadable candidate: one line for a person."""
 
 
+class CheckFailure(AssertionError):
+    """A conformance check failed; the message is the whole story (shown without traceback)."""
+
+
 class CandidateError(Exception):
     """The candidate misbehaved while being built or called (raised inside checks)."""
 

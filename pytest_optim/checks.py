@@ -17,13 +17,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from pytest_optim import problems, tolerance
-from pytest_optim.candidate import Candidate, CandidateError
+from pytest_optim.candidate import Candidate, CandidateError, CheckFailure
 from pytest_optim.compare import Comparison, compare_updates, diagnose, oracle_updates
 from pytest_optim.run import apply_updates, call_init, call_update, leaf_paths, replay, trajectory
-
-
-class CheckFailure(AssertionError):
-    """A conformance check failed; the message is the whole story."""
 
 
 @dataclass(frozen=True)

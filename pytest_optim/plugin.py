@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pytest_optim import report as _report
-from pytest_optim.candidate import UsageError, parse_selection
+from pytest_optim.candidate import CheckFailure, UsageError, parse_selection
 
 CANDIDATES = pytest.StashKey[list]()
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
@@ -117,6 +117,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """A failed conformance check is reported by its message alone, not a traceback of the harness."""
+    try:
+        return (yield)
+    except CheckFailure as exc:
+        message = str(exc)
+    pytest.fail(message, pytrace=False)
 
 
 # -- fixtures for the suites and for users' own tests -------------------------------------------
