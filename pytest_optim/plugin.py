@@ -43,6 +43,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="do not enable jax_enable_x64 (float64 checks are then skipped).",
     )
     parser.addini("optim", "default --optim value when none is given on the command line", default=None)
+    # Options of the workload (MNIST/CIFAR-10/IMDB) and benchmark suites live beside their code.
+    from pytest_optim import bench_options, workload_options
+
+    workload_options.add_options(group)
+    bench_options.add_options(group)
 
 
 def _selection(config: pytest.Config) -> tuple[str | None, bool]:
@@ -55,6 +60,9 @@ def _selection(config: pytest.Config) -> tuple[str | None, bool]:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "optim_specs(*names): run this check only for candidates of these specs")
     config.addinivalue_line("markers", "optim_family(name): the check family this test reports under")
+    # fixtures of the workload and benchmark suites (their modules import JAX lazily)
+    config.pluginmanager.import_plugin("pytest_optim.workload_fixtures")
+    config.pluginmanager.import_plugin("pytest_optim.bench_fixtures")
     value, explicit = _selection(config)
     try:
         candidates = parse_selection(value, config.getoption("optim_reference"))

@@ -1,0 +1,1 @@
+"""Fixtures of the bench suites. Imports nothing heavy at load time."""

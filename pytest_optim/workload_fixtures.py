@@ -1,0 +1,1 @@
+"""Fixtures of the workload suites. Imports nothing heavy at load time."""
