@@ -23,6 +23,10 @@ class CheckFailure(AssertionError):
     """A conformance check failed; the message is the whole story (shown without traceback)."""
 
 
+class NotApplicable(Exception):
+    """The check does not apply to this candidate (reported as skipped, with the reason)."""
+
+
 class CandidateError(Exception):
     """The candidate misbehaved while being built or called (raised inside checks)."""
 
@@ -38,6 +42,7 @@ class Candidate:
     bundled: bool = False
     traceable: bool = True  # False for NumPy-style candidates: jit/vmap/scan checks don't apply
     notes: list[str] = field(default_factory=list)
+    fixed_lr: float | None = None  # a ready-made transform's learning rate, inferred from its first step
 
     @property
     def reference(self) -> str:
@@ -51,10 +56,11 @@ class Candidate:
         """Build the transform with the spec's defaults, overridden by ``hp``, all by keyword."""
         kwargs = {"learning_rate": learning_rate, **self.spec.defaults, **hp}
         if self.factory is None:
-            if hp and any(hp[k] != self.spec.defaults.get(k) for k in hp):
-                raise CandidateError(
-                    f"{self.label} is a ready-made transform, not a factory, so it cannot be built "
-                    f"with {hp}"
+            if any(hp[k] != self.spec.defaults.get(k) for k in hp) or callable(learning_rate):
+                raise NotApplicable(
+                    f"{self.label} is a ready-made transform, so this check (which needs "
+                    f"{_kw(hp) or 'a learning-rate schedule'}) cannot build it; pass a factory instead: "
+                    f"a function taking {', '.join(self.spec.hyperparameters)} by keyword that returns it"
                 )
             return self.instance
         try:

@@ -67,7 +67,14 @@ def _schedule_step(peak: float):
     return schedule
 
 
-SCHEDULES = {"warmup_cosine": _schedule_warmup_cosine, "step": _schedule_step}
+def _schedule_exp_decay(peak: float):
+    def schedule(count):
+        return peak * 0.995 ** jnp.asarray(count, jnp.float32)
+
+    return schedule
+
+
+SCHEDULES = {"warmup_cosine": _schedule_warmup_cosine, "step": _schedule_step, "exp_decay": _schedule_exp_decay}
 
 
 @dataclass
@@ -109,10 +116,10 @@ def oracle_check(candidate: Candidate, regime: Regime, family: str = "oracle", m
     """Trajectory of the candidate vs the float64 oracle fed the same gradients, step by step."""
     spec = candidate.spec
     problem = problems.get(regime.problem)
-    base_lr = problem.lr_for(spec.name) * regime.lr_scale
-    lr = SCHEDULES[regime.schedule](base_lr) if regime.schedule else base_lr
+    lr0 = base_lr(candidate, problem.lr_for(spec.name)) * regime.lr_scale
+    lr = SCHEDULES[regime.schedule](lr0) if regime.schedule else lr0
     hp = dict(regime.hp)
-    what = regime.describe(base_lr)
+    what = regime.describe(lr0)
     transform = build(candidate, lr, hp, family, what)
     try:
         traj = trajectory(candidate.label, transform, grad_fn(regime.problem, regime.grad_scale),
@@ -134,7 +141,7 @@ def optax_check(candidate: Candidate, regime: Regime) -> Result:
     """Candidate vs optax's implementation of the same spec, fed the same gradients."""
     spec = candidate.spec
     problem = problems.get(regime.problem)
-    lr = problem.lr_for(spec.name)
+    lr = base_lr(candidate, problem.lr_for(spec.name))
     hp = dict(regime.hp)
     what = regime.describe(lr) + ("" if spec.optax_exact else f" [approximate: {spec.optax_note}]")
     transform = build(candidate, lr, hp, "optax", what)
@@ -170,3 +177,171 @@ def replay_scan(transform, grads_seq, params0):
         params0, transform.init(params0), stacked)
     n = len(grads_seq)
     return [[np.asarray(x[t], np.float64) for x in jax.tree.leaves(ups)] for t in range(n)], state
+
+
+# -- learning rate of a ready-made transform -----------------------------------------------------
+
+
+def base_lr(candidate: Candidate, problem_lr: float) -> float:
+    """The problem's learning rate, or a ready-made transform's own (inferred once)."""
+    if candidate.is_factory:
+        return problem_lr
+    if candidate.fixed_lr is None:
+        candidate.fixed_lr = infer_lr(candidate)
+    return candidate.fixed_lr
+
+
+def infer_lr(candidate: Candidate) -> float:
+    """Every spec's first update is -lr * f(g) with f known in closed form: lr = -u1 / f(g1)."""
+    from pytest_optim.analytic import first_two_updates
+
+    g1 = np.array([0.5, -2.0, 3.0])
+    transform = candidate.instance
+    params = jnp.zeros(3, jnp.float64 if jax.config.jax_enable_x64 else jnp.float32)
+    try:
+        state = call_init(candidate.label, transform, params)
+        u, _ = call_update(candidate.label, transform, jnp.asarray(g1, params.dtype), state, params, 1)
+    except CandidateError as exc:
+        raise _fail(candidate, "setup", "inferring the learning rate from the first step", str(exc)) from None
+    f, _ = first_two_updates(candidate.reference, candidate.spec.defaults, 1.0, g1, g1)
+    return float(np.median(np.asarray(u, np.float64) / f))
+
+
+# -- analytic ------------------------------------------------------------------------------------
+
+
+def closed_form_check(candidate: Candidate, problem_name: str, dtype: str, steps: int, optimal: bool = False) -> Result:
+    """GD / heavy-ball / Nesterov iterates on a quadratic against their closed forms."""
+    from pytest_optim.analytic import closed_form_iterates, optimal_parameters, rate_bound, spectral_rate
+
+    spec = candidate.spec
+    problem = problems.get(problem_name)
+    eigs, q = problem.extra["eigenvalues"], problem.extra["Q"]
+    if optimal:
+        lr, mom, textbook = optimal_parameters(spec.name, problem.mu, problem.L)
+        hp = {"momentum": float(mom)} if "momentum" in spec.defaults else {}
+    else:
+        lr, hp, textbook = base_lr(candidate, problem.lr_for(spec.name)), {}, None
+    mom = {**spec.defaults, **hp}.get("momentum", 0.0)
+    what = f"{'rate at the optimal tuning, ' if optimal else ''}problem {problem_name}, {dtype}, {steps} steps, lr={lr:.6g}" + (
+        f", momentum={mom:.6g}" if mom else "")
+    transform = build(candidate, lr, hp, "analytic", what)
+    try:
+        traj = trajectory(candidate.label, transform, grad_fn(problem_name, 1.0), problem.params0(dtype), steps, lr,
+                          _mode(candidate))
+    except CandidateError as exc:
+        raise _fail(candidate, "analytic", what, str(exc)) from None
+    # the candidate's iterates, re-accumulated exactly as apply_updates does, in the run's dtype
+    x = np.asarray(problems.flatten(problem.params0(dtype)))
+    iterates = []
+    for u in traj.updates:
+        x = (x + np.concatenate([np.ravel(a) for a in u]).astype(x.dtype)).astype(x.dtype)
+        iterates.append(np.asarray(x, np.float64))
+    iterates = np.array(iterates)
+    exact = closed_form_iterates(spec.name, eigs, q, problem.x0, problem.minimizer, lr, mom, steps)
+    radius, growth = spectral_rate(spec.name, eigs, lr, mom)
+    # Each step rounds A x (n products and sums) and a few more operations: (n + 4) u |x| per
+    # step; the iteration matrix carries an old error forward amplified at most `growth`.
+    n = len(problem.x0)
+    u = tolerance.unit_roundoff(dtype)
+    scale = max(np.abs(problem.x0).max(), np.abs(problem.minimizer).max(), 1.0)
+    tol = steps * growth * (n + 4) * u * scale * (1 + lr * problem.L)
+    err = np.abs(iterates - exact).max(axis=1)
+    worst = float(err.max() / tol)
+    if not err.max() <= tol:
+        k = int(np.argmax(err > tol))
+        raise _fail(candidate, "analytic", what,
+                    f"iterate {k + 1} is {err[k]:.3g} away from the closed form (tolerance {tol:.3g})")
+    detail = f"max |x_k - closed form| = {err.max():.3g} (tol {tol:.3g})"
+    if optimal:
+        dist = np.linalg.norm(iterates - problem.minimizer, axis=1)
+        d0 = np.linalg.norm(problem.x0 - problem.minimizer)
+        measured = float((dist[-1] / d0) ** (1 / steps))
+        # eigvals of a defective 2x2 (the double root at the optimal tuning) are accurate to
+        # about sqrt(u) = 1.5e-8 only, so the theory comparison allows 1e-6 relative.
+        if textbook is not None and radius > textbook * (1 + 1e-6):
+            raise _fail(candidate, "analytic", what, f"theory check: spectral radius {radius} > textbook rate {textbook}")
+        # the rate bound: ||x_k - x*|| <= max_lambda |(M_lambda^k)_00| ||x0 - x*||, plus rounding
+        bound = rate_bound(spec.name, eigs, lr, mom, steps) * d0 + tol
+        if np.any(dist > bound):
+            k = int(np.argmax(dist > bound))
+            raise _fail(candidate, "analytic", what,
+                        f"distance to x* at step {k + 1} is {dist[k]:.3g}, above the rate bound {bound[k]:.3g} "
+                        f"(spectral radius {radius:.4f}, textbook {textbook:.4f})")
+        detail += f"; measured rate {measured:.4f} <= theory {radius:.4f} (textbook {textbook:.4f})"
+    return Result("analytic", True, worst, detail)
+
+
+def first_steps_check(candidate: Candidate, dtype: str) -> Result:
+    """The first two updates against the hand-derived closed forms, on a nested tree."""
+    from pytest_optim.analytic import first_two_updates
+
+    spec = candidate.spec
+    rng = np.random.default_rng(7)
+    # magnitudes from 1e-3 to 10, both signs, so eps and normalisation matter
+    g1 = rng.choice([-1.0, 1.0], 7) * np.geomspace(1e-3, 10, 7)
+    g2 = rng.standard_normal(7) * 3
+    layout = {"a": (2, 2), "b": ((2,), [()])}
+    lr = base_lr(candidate, 0.1)
+    what = f"first two steps, {dtype}, lr={lr:g}, defaults"
+    transform = build(candidate, lr, {}, "analytic", what)
+    as_tree = lambda v: jax.tree.map(lambda x: jnp.asarray(x, dtype), problems.unflatten(layout, v))  # noqa: E731
+    g1d = np.asarray(np.asarray(g1, dtype), np.float64)
+    g2d = np.asarray(np.asarray(g2, dtype), np.float64)
+    try:
+        got, _ = replay(candidate.label, transform, [as_tree(g1), as_tree(g2)], as_tree(np.zeros(7)))
+    except CandidateError as exc:
+        raise _fail(candidate, "analytic", what, str(exc)) from None
+    e1, e2 = first_two_updates(spec.name, spec.defaults, lr, g1d, g2d)
+    paths = leaf_paths(as_tree(np.zeros(7)))
+    expected = [[np.ravel(x) for x in jax.tree.leaves(problems.unflatten(layout, e))] for e in (e1, e2)]
+    got = [[np.ravel(x) for x in step] for step in got]
+    rtol = tolerance.update_rtol(spec, spec.defaults, dtype, 2)
+    cmp = compare_updates(got, expected, paths, rtol, tolerance.floor(dtype))
+    if not cmp.passed:
+        raise _fail(candidate, "analytic", what, cmp.describe("the closed form"))
+    return Result("analytic", True, cmp.worst_ratio, cmp.describe())
+
+
+def convergence_check(candidate: Candidate, problem_name: str, steps: int, lr_scale: float = 1.0,
+                      schedule: str | None = None) -> Result:
+    """Runs to the exact minimizer: as close as the float64 rule itself gets, up to rounding."""
+    from pytest_optim.oracles import ORACLES
+
+    spec = candidate.spec
+    problem = problems.get(problem_name)
+    lr0 = base_lr(candidate, problem.lr_for(spec.name) * lr_scale)
+    lr = SCHEDULES[schedule](lr0) if schedule else lr0
+    what = f"convergence on {problem_name}, float64, {steps} steps, lr={lr0:g}" + (f", schedule {schedule}" if schedule else "")
+    transform = build(candidate, lr, {}, "convergence", what)
+    try:
+        traj = trajectory(candidate.label, transform, grad_fn(problem_name, 1.0), problem.params0("float64"), steps, lr,
+                          _mode(candidate))
+    except CandidateError as exc:
+        raise _fail(candidate, "convergence", what, str(exc)) from None
+    x_c = np.asarray(problems.flatten(traj.params), np.float64)
+    # the rule's own float64 trajectory, computed by the oracle with exact NumPy gradients
+    oracle = ORACLES[spec.name](hp=dict(spec.defaults))
+    grad = problem.grad
+    p = problem.params0("float64")
+    oracle.init(jax.tree.leaves(p))
+    lrs = traj.lrs
+    for t in range(steps):
+        g = [np.asarray(x) for x in jax.tree.leaves(grad(p))]
+        u = oracle.step(g, lrs[t])
+        p = jax.tree.unflatten(jax.tree.structure(p), [np.asarray(a) + b for a, b in zip(jax.tree.leaves(p), u)])
+    x_o = np.asarray(problems.flatten(p), np.float64)
+    d0 = np.linalg.norm(problem.x0 - problem.minimizer)
+    d_o = np.linalg.norm(x_o - problem.minimizer)
+    d_c = np.linalg.norm(x_c - problem.minimizer)
+    kappa = (problem.L / problem.mu) if problem.mu else 1.0
+    # Attainable accuracy in float64 on a problem of condition kappa: kappa * n * u * |x*|.
+    floor_ = kappa * len(problem.x0) * tolerance.unit_roundoff("float64") * max(np.abs(problem.minimizer).max(), 1.0)
+    if not d_o <= 1e-3 * d0:
+        raise _fail(candidate, "convergence", what,
+                    f"setup error: the float64 rule itself only reaches {d_o:.3g} from x* (start {d0:.3g})")
+    limit = 2 * d_o + floor_
+    if not d_c <= limit:
+        raise _fail(candidate, "convergence", what,
+                    f"ends {d_c:.3g} from the exact minimizer; the rule reaches {d_o:.3g} (limit {limit:.3g})")
+    return Result("convergence", True, float(d_c / limit), f"|x - x*| = {d_c:.3g} (rule: {d_o:.3g}, start {d0:.3g})")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pytest_optim import report as _report
-from pytest_optim.candidate import CheckFailure, UsageError, parse_selection
+from pytest_optim.candidate import CheckFailure, NotApplicable, UsageError, parse_selection
 
 CANDIDATES = pytest.StashKey[list]()
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
@@ -134,6 +134,8 @@ def pytest_runtest_call(item: pytest.Item):
         return (yield)
     except CheckFailure as exc:
         message = str(exc)
+    except NotApplicable as exc:
+        pytest.skip(f"not applicable: {exc}")
     pytest.fail(message, pytrace=False)
 
 

@@ -131,7 +131,8 @@ def _longrepr_message(report) -> str:
     else:
         text = str(longrepr)
     # keep the conformance message, not the traceback
-    lines = [ln[2:] if ln.startswith("E ") else ln for ln in text.splitlines() if ln.startswith("E ") or "[" in ln[:2]]
+    lines = [ln[2:] if ln.startswith("E ") else ln for ln in text.splitlines()
+             if (ln.startswith("E ") or ln.startswith("[") or ln.startswith("  ")) and not ln.startswith("[gw")]
     return "\n".join(lines).strip() or text.strip().splitlines()[-1] if text.strip() else ""
 
 

@@ -1,0 +1,48 @@
+"""Analytic answers: closed-form iterates, first steps, linear rates, convergence to x*."""
+
+import pytest
+
+from pytest_optim.checks import closed_form_check, convergence_check, first_steps_check
+
+pytestmark = pytest.mark.optim_family("analytic")
+
+# GD on quadratics: x_k = x* + (I - eta A)^k (x0 - x*); heavy ball / Nesterov per eigen-direction.
+CLOSED_FORM = [("quadratic_k10", "float64", 100), ("quadratic_k1e4", "float64", 100), ("quadratic_k10", "float32", 100)]
+
+
+@pytest.mark.optim_specs("sgd", "momentum", "nesterov")
+@pytest.mark.parametrize("problem,dtype,steps", CLOSED_FORM)
+def test_closed_form_iterates(optim_candidate, problem, dtype, steps, optim_x64, optim_record):
+    optim_x64(dtype)
+    optim_record(closed_form_check(optim_candidate, problem, dtype, steps))
+
+
+# Steps chosen so the error stays well above float64 rounding: rate^steps ~ 1e-9.
+RATE_STEPS = {"sgd": 200, "momentum": 32, "nesterov": 55}
+
+
+@pytest.mark.optim_specs("sgd", "momentum", "nesterov")
+def test_linear_rate_at_optimal_tuning(optim_candidate, optim_x64, optim_record):
+    optim_x64("float64")
+    steps = RATE_STEPS[optim_candidate.reference]
+    optim_record(closed_form_check(optim_candidate, "quadratic_k10", "float64", steps, optimal=True))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_first_two_steps(optim_candidate, dtype, optim_x64, optim_record):
+    optim_x64(dtype)
+    optim_record(first_steps_check(optim_candidate, dtype))
+
+
+# Settings under which each rule provably settles at x*: AdaGrad's own step decay needs a larger
+# lr to get there in 1500 steps; RMSprop with a constant lr ends in a limit cycle of size ~lr,
+# so it gets a decaying schedule.
+CONVERGENCE = {"adagrad": (10.0, None), "rmsprop": (1.0, "exp_decay")}
+
+
+@pytest.mark.optim_family("convergence")
+@pytest.mark.parametrize("problem", ["quadratic_k10", "linear_regression", "logistic_regression"])
+def test_converges_to_minimizer(optim_candidate, problem, optim_x64, optim_record):
+    optim_x64("float64")
+    lr_scale, schedule = CONVERGENCE.get(optim_candidate.reference, (1.0, None))
+    optim_record(convergence_check(optim_candidate, problem, 1500, lr_scale, schedule))
