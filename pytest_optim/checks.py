@@ -53,7 +53,7 @@ class Regime:
 
 def _schedule_warmup_cosine(peak: float):
     def schedule(count):
-        t = jnp.asarray(count, jnp.float32)
+        t = jnp.asarray(count).astype(float)  # float64 under x64, so the oracle sees the same lr
         warm = jnp.minimum(1.0, (t + 1) / 10.0)
         return peak * warm * 0.5 * (1 + jnp.cos(jnp.pi * jnp.minimum(t, 100.0) / 100.0))
 
@@ -69,7 +69,7 @@ def _schedule_step(peak: float):
 
 def _schedule_exp_decay(peak: float):
     def schedule(count):
-        return peak * 0.995 ** jnp.asarray(count, jnp.float32)
+        return peak * 0.995 ** jnp.asarray(count).astype(float)
 
     return schedule
 

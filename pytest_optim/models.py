@@ -46,7 +46,7 @@ def mlp_apply(params: dict, x) -> jnp.ndarray:
 # -- small CNN (CIFAR-10) ----------------------------------------------------------------------------
 
 
-def cnn_init(key, channels: Sequence[int] = (32, 64, 64), in_channels: int = 3, classes: int = 10) -> dict:
+def cnn_init(key, channels: Sequence[int] = (16, 32, 32), in_channels: int = 3, classes: int = 10) -> dict:
     """3x3 convolutions with stride 2 (HWIO kernels), then global average pooling and a dense layer."""
     keys = jax.random.split(key, len(channels) + 1)
     params, c_in = {}, in_channels

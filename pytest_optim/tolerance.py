@@ -33,14 +33,14 @@ from pytest_optim.specs import Spec
 OPS = 16
 
 
+def _finfo(dtype):
+    import ml_dtypes  # knows bfloat16 as well as NumPy's own float types
+
+    return ml_dtypes.finfo(ml_dtypes.bfloat16 if str(dtype) == "bfloat16" else np.dtype(dtype))
+
+
 def unit_roundoff(dtype) -> float:
-    return float(np.finfo(np.dtype(dtype) if str(dtype) != "bfloat16" else _bf16()).eps) / 2
-
-
-def _bf16():
-    import ml_dtypes
-
-    return ml_dtypes.bfloat16
+    return float(_finfo(dtype).eps) / 2
 
 
 def update_rtol(spec: Spec, hp: dict[str, float], dtype: str, steps: int) -> float:
@@ -60,4 +60,4 @@ def update_rtol(spec: Spec, hp: dict[str, float], dtype: str, steps: int) -> flo
 
 def floor(dtype) -> float:
     """Absolute floor of the comparison scale: the smallest normal number of the dtype."""
-    return float(np.finfo(np.dtype(dtype) if str(dtype) != "bfloat16" else _bf16()).tiny)
+    return float(_finfo(dtype).tiny)

@@ -49,7 +49,7 @@ class Settings:
 SETTINGS = {
     # CI-sized: every bundled optimizer on all three in a few minutes on a 2-core CPU.
     ("mnist", "ci"): Settings(12_000, 10_000, 128, 2, "MLP 784-256-10 (ReLU)", extra=(("hidden", (256,)),)),
-    ("cifar10", "ci"): Settings(4_000, 1_000, 64, 4, "CNN conv3x3/2 x3 (32-64-64) + mean pool + dense"),
+    ("cifar10", "ci"): Settings(4_000, 1_000, 64, 4, "CNN conv3x3/2 x3 (16-32-32) + mean pool + dense"),
     ("imdb_reviews", "ci"): Settings(10_000, 5_000, 64, 2, "mean-pooled 32-d embeddings + linear",
                                      extra=(("vocab", 10_000), ("max_len", 256), ("dim", 32))),
     # seed 001: full MNIST, 10 epochs, the MLP of JAX's mnist_classifier_fromscratch.py.

@@ -1,0 +1,380 @@
+"""Property checks: structure, dtypes, purity, tracing and invariances of the update rule.
+
+Each compares the candidate with itself under a transformation that must not change the result
+(nested tree vs flat vector, permuted coordinates, jit vs eager, vmap vs a loop, a second call
+with the same state), or with the oracle on inputs that break careless code (zero gradients,
+zero-size and scalar leaves, mixed dtypes).
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from pytest_optim import problems, tolerance
+from pytest_optim.candidate import Candidate, CandidateError, NotApplicable
+from pytest_optim.checks import Result, _fail, base_lr, build
+from pytest_optim.compare import compare_updates, diagnose, oracle_updates
+from pytest_optim.run import call_init, call_update, leaf_paths, replay
+
+STEPS = 5
+
+
+def _grads_sequence(layout, dtype, steps, seed=0, scale=1.0):
+    rng = np.random.default_rng(seed)
+    n = sum(int(np.prod(s, dtype=int)) for s in problems._leaf_shapes(layout))
+    return [jax.tree.map(lambda x: jnp.asarray(x, dtype), problems.unflatten(layout, scale * rng.standard_normal(n)))
+            for _ in range(steps)]
+
+
+def _need_traceable(candidate: Candidate, what: str) -> None:
+    if not candidate.traceable:
+        raise NotApplicable(f"{candidate.label} is NumPy-style and cannot be traced ({what})")
+
+
+def _hp_lr(candidate):
+    return base_lr(candidate, 0.1)
+
+
+def _as_np(tree):
+    return [np.asarray(x, np.float64) for x in jax.tree.leaves(tree)]
+
+
+def _against_oracle(candidate, family, what, grads_seq, got, lr, hp, dtype, paths=None):
+    spec = candidate.spec
+    full = {**spec.defaults, **hp}
+    g_np = [_as_np(g) for g in grads_seq]
+    expected = oracle_updates(spec, full, g_np, [lr] * len(g_np))
+    paths = paths or leaf_paths(grads_seq[0])
+    rtol = tolerance.update_rtol(spec, full, dtype, len(g_np))
+    cmp = compare_updates(got, expected, paths, rtol, tolerance.floor(dtype))
+    if not cmp.passed:
+        cmp.diagnosis = diagnose(spec, full, g_np, [lr] * len(g_np), got, paths, rtol, tolerance.floor(dtype))
+        raise _fail(candidate, family, what, cmp.describe("the float64 oracle"))
+    return cmp
+
+
+def zero_size_and_scalar_leaves(candidate: Candidate, dtype: str = "float32") -> Result:
+    layout = {"empty": (0,), "empty2d": (3, 0), "scalar": (), "vector": (4,), "nested": [(), {"m": (2, 2)}]}
+    what = f"zero-size and scalar leaves, {dtype}, {STEPS} steps"
+    lr = _hp_lr(candidate)
+    transform = build(candidate, lr, {}, "pytree", what)
+    gs = _grads_sequence(layout, dtype, STEPS)
+    params = jax.tree.map(jnp.zeros_like, gs[0])
+    try:
+        got, _ = replay(candidate.label, transform, gs, params)
+    except CandidateError as exc:
+        raise _fail(candidate, "pytree", what, str(exc)) from None
+    cmp = _against_oracle(candidate, "pytree", what, gs, got, lr, {}, dtype)
+    return Result("pytree", True, cmp.worst_ratio, cmp.describe())
+
+
+def zero_gradients(candidate: Candidate, dtype: str = "float32") -> Result:
+    """All-zero gradients (from the start, and after real ones): finite updates, as the oracle says."""
+    layout = {"w": (3, 2), "b": (2,)}
+    what = f"zero gradients, {dtype}"
+    lr = _hp_lr(candidate)
+    transform = build(candidate, lr, {}, "robustness", what)
+    zeros = [jax.tree.map(jnp.zeros_like, g) for g in _grads_sequence(layout, dtype, 3)]
+    gs = zeros + _grads_sequence(layout, dtype, 2) + zeros
+    params = jax.tree.map(jnp.ones_like, gs[0])
+    try:
+        got, _ = replay(candidate.label, transform, gs, params)
+    except CandidateError as exc:
+        raise _fail(candidate, "robustness", what, str(exc)) from None
+    cmp = _against_oracle(candidate, "robustness", what, gs, got, lr, {}, dtype)
+    return Result("robustness", True, cmp.worst_ratio, cmp.describe())
+
+
+def mixed_dtypes(candidate: Candidate) -> Result:
+    """One tree with bfloat16, float16, float32 and float64 leaves: dtypes kept, values right."""
+    what = "mixed-dtype tree (bfloat16, float16, float32, float64 leaves), 3 steps"
+    dtypes = {"bf16": jnp.bfloat16, "f16": jnp.float16, "f32": jnp.float32}
+    if jax.config.jax_enable_x64:
+        dtypes["f64"] = jnp.float64
+    rng = np.random.default_rng(3)
+    steps = 3
+    gs = [{k: jnp.asarray(rng.standard_normal(4), d) for k, d in dtypes.items()} for _ in range(steps)]
+    params = jax.tree.map(jnp.zeros_like, gs[0])
+    lr = _hp_lr(candidate)
+    transform = build(candidate, lr, {}, "dtype", what)
+    try:
+        state = call_init(candidate.label, transform, params)
+        dts0 = [jnp.result_type(x) for x in jax.tree.leaves(state)]
+        got = []
+        p = params
+        for t, g in enumerate(gs):
+            u, state = call_update(candidate.label, transform, g, state, p, t + 1)
+            got.append(_as_np(u))
+            p = jax.tree.map(lambda a, b: a + b, p, u)
+        dts1 = [jnp.result_type(x) for x in jax.tree.leaves(state)]
+    except CandidateError as exc:
+        raise _fail(candidate, "dtype", what, str(exc)) from None
+    if candidate.traceable and dts0 != dts1:
+        raise _fail(candidate, "dtype", what, f"state dtypes drift from {dts0} to {dts1} after {steps} steps")
+    for name, d in dtypes.items():  # each leaf against the oracle at its own dtype's tolerance
+        i = sorted(dtypes).index(name)
+        single = [[s[i]] for s in got]
+        g_single = [{name: g[name]} for g in gs]
+        _against_oracle(candidate, "dtype", what + f", leaf {name}", g_single, single, lr, {}, str(jnp.dtype(d)))
+    return Result("dtype", True, None, "dtypes preserved; every leaf within its dtype's tolerance")
+
+
+def pytree_invariance(candidate: Candidate) -> Result:
+    """The nested tree and the same numbers as one flat vector get the same updates."""
+    layout = problems.NESTED_8
+    what = "nested pytree vs one flat vector, float64"
+    lr = _hp_lr(candidate)
+    nested = _grads_sequence(layout, "float64", STEPS)
+    flat = [problems.flatten(g) for g in nested]
+    t1 = build(candidate, lr, {}, "pytree", what)
+    t2 = build(candidate, lr, {}, "pytree", what)
+    try:
+        u_nested, _ = replay(candidate.label, t1, nested, jax.tree.map(jnp.zeros_like, nested[0]))
+        u_flat, _ = replay(candidate.label, t2, flat, jnp.zeros_like(flat[0]))
+    except CandidateError as exc:
+        raise _fail(candidate, "pytree", what, str(exc)) from None
+    got = [[np.concatenate([np.ravel(x) for x in step])] for step in u_nested]
+    expected = [[np.ravel(x) for x in step] for step in u_flat]
+    rtol = tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float64", STEPS)
+    cmp = compare_updates(got, expected, ["<all leaves, flattened>"], rtol, tolerance.floor("float64"))
+    if not cmp.passed:
+        raise _fail(candidate, "pytree", what, cmp.describe("the flat-vector run"))
+    return Result("pytree", True, cmp.worst_ratio, cmp.describe())
+
+
+def permutation_equivariance(candidate: Candidate) -> Result:
+    """Elementwise rules commute with permuting the coordinates."""
+    what = "permuted coordinates, float64"
+    rng = np.random.default_rng(5)
+    perm = rng.permutation(12)
+    lr = _hp_lr(candidate)
+    gs = [jnp.asarray(rng.standard_normal(12) * np.geomspace(1e-2, 1e2, 12)) for _ in range(STEPS)]
+    try:
+        a, _ = replay(candidate.label, build(candidate, lr, {}, "equivariance", what), gs, jnp.zeros(12))
+        b, _ = replay(candidate.label, build(candidate, lr, {}, "equivariance", what), [g[perm] for g in gs], jnp.zeros(12))
+    except CandidateError as exc:
+        raise _fail(candidate, "equivariance", what, str(exc)) from None
+    rtol = tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float64", STEPS)
+    cmp = compare_updates([[x[0][perm]] for x in a], [[x[0]] for x in b], ["x"], rtol, tolerance.floor("float64"))
+    if not cmp.passed:
+        raise _fail(candidate, "equivariance", what, cmp.describe("the permuted run"))
+    return Result("equivariance", True, cmp.worst_ratio, cmp.describe())
+
+
+# hyperparameters that make an adaptive rule exactly scale-invariant (every eps-like term 0)
+SCALE_FREE = {"eps": 0.0, "eps_root": 0.0, "initial_accumulator_value": 0.0}
+
+
+def gradient_scale_invariance(candidate: Candidate, factor: float) -> Result:
+    """Adaptive methods with eps -> 0: gradients c*g give the same updates as g."""
+    spec = candidate.spec
+    hp = {k: v for k, v in SCALE_FREE.items() if k in spec.defaults}
+    what = f"gradients x{factor:g} with {hp}, float64"
+    lr = _hp_lr(candidate)
+    rng = np.random.default_rng(11)
+    gs = [jnp.asarray(rng.standard_normal(6) + 0.1) for _ in range(STEPS)]
+    try:
+        a, _ = replay(candidate.label, build(candidate, lr, hp, "invariance", what), gs, jnp.zeros(6))
+        b, _ = replay(candidate.label, build(candidate, lr, hp, "invariance", what), [g * factor for g in gs], jnp.zeros(6))
+    except CandidateError as exc:
+        raise _fail(candidate, "invariance", what, str(exc)) from None
+    rtol = tolerance.update_rtol(spec, {**spec.defaults, **hp}, "float64", STEPS)
+    cmp = compare_updates(b, a, ["x"], rtol, tolerance.floor("float64"))
+    if not cmp.passed:
+        raise _fail(candidate, "invariance", what, cmp.describe("the unscaled run"))
+    return Result("invariance", True, cmp.worst_ratio, cmp.describe())
+
+
+def _snapshot(tree):
+    leaves = jax.tree.leaves(tree)
+    return jax.tree.structure(tree), [np.array(x, copy=True) if hasattr(x, "shape") else copy.deepcopy(x) for x in leaves]
+
+
+def _same(a, b) -> bool:
+    if a[0] != b[0] or len(a[1]) != len(b[1]):
+        return False
+    return all(np.array_equal(x, y, equal_nan=True) if hasattr(x, "shape") else x == y for x, y in zip(a[1], b[1]))
+
+
+def purity(candidate: Candidate) -> Result:
+    """update(g, s, p) twice gives the same result, and never modifies g, s or p."""
+    what = "update called twice with the same state, float32"
+    lr = _hp_lr(candidate)
+    transform = build(candidate, lr, {}, "purity", what)
+    gs = _grads_sequence(problems.NESTED_8, "float32", 4)
+    params = jax.tree.map(jnp.zeros_like, gs[0])
+    try:
+        state = call_init(candidate.label, transform, params)
+        for t, g in enumerate(gs[:3]):  # reach a state with non-trivial statistics first
+            _, state = call_update(candidate.label, transform, g, state, params, t + 1)
+        before = (_snapshot(gs[3]), _snapshot(state), _snapshot(params))
+        u1, s1 = call_update(candidate.label, transform, gs[3], state, params, 4)
+        after = (_snapshot(gs[3]), _snapshot(state), _snapshot(params))
+        u2, s2 = call_update(candidate.label, transform, gs[3], state, params, 4)
+    except CandidateError as exc:
+        raise _fail(candidate, "purity", what, str(exc)) from None
+    for name, b, a in zip(("gradients", "state", "params"), before, after):
+        if not _same(b, a):
+            raise _fail(candidate, "purity", what, f"update modified its input {name} in place")
+    for path, x, y in zip(leaf_paths(u1), jax.tree.leaves(u1), jax.tree.leaves(u2)):
+        if not np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True):
+            diff = float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))))
+            raise _fail(candidate, "purity", what,
+                        f"the second call gave a different update at leaf {path} (max difference {diff:.3g}): "
+                        "the candidate keeps hidden state outside the returned state (e.g. a Python counter)")
+    return Result("purity", True, 0.0, "same result twice; inputs untouched")
+
+
+def jit_matches_eager(candidate: Candidate) -> Result:
+    _need_traceable(candidate, "jit")
+    what = f"jax.jit(update) vs eager update, float32, {STEPS} steps"
+    lr = _hp_lr(candidate)
+    gs = _grads_sequence(problems.NESTED_8, "float32", STEPS, seed=2)
+    params = jax.tree.map(jnp.zeros_like, gs[0])
+    t_eager = build(candidate, lr, {}, "tracing", what)
+    t_jit = build(candidate, lr, {}, "tracing", what)
+    try:
+        eager, _ = replay(candidate.label, t_eager, gs, params)
+        jitted = jax.jit(t_jit.update)
+        state = call_init(candidate.label, t_jit, params)
+        got = []
+        p = params
+        for g in gs:
+            u, state = jitted(g, state, p)
+            got.append(_as_np(u))
+            p = jax.tree.map(lambda a, b: a + b, p, u)
+    except CandidateError as exc:
+        raise _fail(candidate, "tracing", what, str(exc)) from None
+    except Exception as exc:  # noqa: BLE001
+        raise _fail(candidate, "tracing", what, f"jax.jit(update) failed: {type(exc).__name__}: {exc}") from None
+    rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float32", STEPS)
+    cmp = compare_updates(got, eager, leaf_paths(params), rtol, tolerance.floor("float32"))
+    if not cmp.passed:
+        raise _fail(candidate, "tracing", what, cmp.describe("the eager run"))
+    return Result("tracing", True, cmp.worst_ratio, cmp.describe())
+
+
+def vmap_matches_loop(candidate: Candidate) -> Result:
+    _need_traceable(candidate, "vmap")
+    what = "jax.vmap(init/update) over 3 independent parameter sets vs one at a time, float32"
+    lr = _hp_lr(candidate)
+    batch = 3
+    per = [_grads_sequence(problems.NESTED_8, "float32", STEPS, seed=20 + i) for i in range(batch)]
+    stacked = [jax.tree.map(lambda *xs: jnp.stack(xs), *[per[i][t] for i in range(batch)]) for t in range(STEPS)]
+    params = jax.tree.map(jnp.zeros_like, stacked[0])
+    transform = build(candidate, lr, {}, "tracing", what)
+    try:
+        state = jax.vmap(transform.init)(params)
+        upd = jax.vmap(transform.update)
+        got = []
+        for g in stacked:
+            u, state = upd(g, state, params)
+            got.append(u)
+        loops = [replay(candidate.label, build(candidate, lr, {}, "tracing", what), per[i],
+                        jax.tree.map(jnp.zeros_like, per[i][0]))[0] for i in range(batch)]
+    except CandidateError as exc:
+        raise _fail(candidate, "tracing", what, str(exc)) from None
+    except Exception as exc:  # noqa: BLE001
+        raise _fail(candidate, "tracing", what, f"jax.vmap failed: {type(exc).__name__}: {exc}") from None
+    rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float32", STEPS)
+    for i in range(batch):
+        mine = [[np.asarray(x[i], np.float64) for x in jax.tree.leaves(u)] for u in got]
+        cmp = compare_updates(mine, loops[i], leaf_paths(per[i][0]), rtol, tolerance.floor("float32"))
+        if not cmp.passed:
+            raise _fail(candidate, "tracing", what, f"batch element {i}: " + cmp.describe("the unbatched run"))
+    return Result("tracing", True, None, "vmap == loop")
+
+
+def scan_matches_eager(candidate: Candidate) -> Result:
+    from pytest_optim.checks import grad_fn
+    from pytest_optim.run import trajectory
+
+    _need_traceable(candidate, "lax.scan")
+    what = "lax.scan trajectory vs eager Python loop, quadratic_k10, float64, 30 steps"
+    problem = problems.get("quadratic_k10")
+    lr = base_lr(candidate, problem.lr_for(candidate.reference))
+    try:
+        a = trajectory(candidate.label, build(candidate, lr, {}, "tracing", what), grad_fn("quadratic_k10", 1.0),
+                       problem.params0("float64"), 30, lr, "scan")
+        b = trajectory(candidate.label, build(candidate, lr, {}, "tracing", what), grad_fn("quadratic_k10", 1.0),
+                       problem.params0("float64"), 30, lr, "eager")
+    except CandidateError as exc:
+        raise _fail(candidate, "tracing", what, str(exc)) from None
+    rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float64", 30)
+    cmp = compare_updates(a.updates, b.updates, a.paths, rtol, tolerance.floor("float64"))
+    if not cmp.passed:
+        raise _fail(candidate, "tracing", what, cmp.describe("the eager run"))
+    return Result("tracing", True, cmp.worst_ratio, cmp.describe())
+
+
+def no_recompilation(candidate: Candidate) -> Result:
+    """A jitted update compiles once: state structure and dtypes are stable, nothing is static."""
+    _need_traceable(candidate, "jit")
+    what = "jax.jit(update) called 6 times with new values"
+    lr = _hp_lr(candidate)
+    transform = build(candidate, lr, {}, "tracing", what)
+    gs = _grads_sequence(problems.NESTED_8, "float32", 6, seed=4)
+    params = jax.tree.map(jnp.zeros_like, gs[0])
+    compiles = []
+
+    def update(g, s, p):
+        compiles.append(1)  # runs once per trace
+        return transform.update(g, s, p)
+
+    jitted = jax.jit(update)
+    try:
+        state = call_init(candidate.label, transform, params)
+        for g in gs:
+            u, state = jitted(g, state, params)
+    except Exception as exc:  # noqa: BLE001
+        raise _fail(candidate, "tracing", what, f"jax.jit(update) failed: {type(exc).__name__}: {exc}") from None
+    if len(compiles) != 1:
+        raise _fail(candidate, "tracing", what,
+                    f"update was traced {len(compiles)} times in 6 calls: the state changes type, shape or "
+                    "dtype between steps, or a Python value is baked into the trace")
+    return Result("tracing", True, 0.0, "traced once for 6 calls")
+
+
+def hyperparameters_as_arrays(candidate: Candidate, traced: bool) -> Result:
+    """Python floats, jnp arrays and traced values (inside jit) give the same updates."""
+    spec = candidate.spec
+    if traced:
+        _need_traceable(candidate, "traced hyperparameters")
+    what = f"hyperparameters as {'traced values inside jit' if traced else 'jnp arrays'}, float32"
+    lr = 0.05
+    hp = dict(spec.varied)  # away from the defaults, so an ignored value shows
+    if not candidate.is_factory:
+        raise NotApplicable("a ready-made transform's hyperparameters cannot be passed as arrays; pass a factory")
+    gs = _grads_sequence({"w": (5,), "b": ()}, "float32", STEPS, seed=9)
+    params = jax.tree.map(jnp.zeros_like, gs[0])
+    as_arrays = {k: jnp.asarray(v, jnp.float32) for k, v in hp.items()}
+    try:
+        ref, _ = replay(candidate.label, build(candidate, lr, hp, "hyperparameters", what), gs, params)
+        if not traced:
+            got, _ = replay(candidate.label, build(candidate, jnp.asarray(lr, jnp.float32), as_arrays,
+                                                   "hyperparameters", what), gs, params)
+        else:
+            state = call_init(candidate.label, build(candidate, lr, hp, "hyperparameters", what), params)
+
+            @jax.jit
+            def step(lr_, hps, g, s, p):
+                return candidate.make(lr_, **hps).update(g, s, p)
+
+            got = []
+            for g in gs:
+                u, state = step(jnp.asarray(lr, jnp.float32), as_arrays, g, state, params)
+                got.append(_as_np(u))
+    except CandidateError as exc:
+        raise _fail(candidate, "hyperparameters", what, str(exc)) from None
+    except Exception as exc:  # noqa: BLE001
+        raise _fail(candidate, "hyperparameters", what, f"{type(exc).__name__}: {exc}") from None
+    rtol = 2 * tolerance.update_rtol(spec, {**spec.defaults, **hp}, "float32", STEPS)
+    cmp = compare_updates(got, ref, leaf_paths(params), rtol, tolerance.floor("float32"))
+    if not cmp.passed:
+        raise _fail(candidate, "hyperparameters", what, cmp.describe("the Python-float run"))
+    return Result("hyperparameters", True, cmp.worst_ratio, cmp.describe())
