@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pytest_optim import report as _report
-from pytest_optim.candidate import CheckFailure, NotApplicable, UsageError, parse_selection
+from pytest_optim.candidate import Candidate, CheckFailure, NotApplicable, UsageError, parse_selection
 
 CANDIDATES = pytest.StashKey[list]()
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
@@ -118,7 +118,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         callspec = getattr(item, "callspec", None)
         needs = "optim_candidate" in getattr(item, "fixturenames", ())
-        if needs and (callspec is None or "optim_candidate" not in callspec.params):
+        value = callspec.params.get("optim_candidate") if callspec is not None else None
+        if needs and not isinstance(value, Candidate):  # empty parameter set: nothing applies
             drop.append(item)
         else:
             keep.append(item)

@@ -20,7 +20,7 @@ class NumpyAdam:
         if self.m is None:
             self.m = [np.zeros(np.shape(p), np.result_type(p, np.float32)) for p in params]
             self.v = [np.zeros(np.shape(p), np.result_type(p, np.float32)) for p in params]
-        lr = self.lr(self.t) if callable(self.lr) else self.lr
+        lr = float(self.lr(self.t) if callable(self.lr) else self.lr)
         self.t += 1
         for p, g, m, v in zip(params, grads, self.m, self.v):
             g = np.asarray(g, m.dtype)
@@ -40,7 +40,7 @@ class NumpyAdamEpsInside(NumpyAdam):
         if self.m is None:
             self.m = [np.zeros(np.shape(p), np.result_type(p, np.float32)) for p in params]
             self.v = [np.zeros(np.shape(p), np.result_type(p, np.float32)) for p in params]
-        lr = self.lr(self.t) if callable(self.lr) else self.lr
+        lr = float(self.lr(self.t) if callable(self.lr) else self.lr)
         self.t += 1
         for p, g, m, v in zip(params, grads, self.m, self.v):
             g = np.asarray(g, m.dtype)

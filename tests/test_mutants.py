@@ -1,0 +1,95 @@
+"""Mutation score: every deliberately buggy candidate fails through the CLI, every correct one passes.
+
+The candidates and what must be concluded about each are in tests/candidates/manifest.py. They run
+exactly as a user's would: `pytest --optim=MODULE:ATTR,... --optim-reference=NAME --optim-report=R`
+in a fresh subprocess in an empty directory, one run per spec (all of its candidates together,
+spread over 2 workers); each test below then reads the verdict for one candidate from the report.
+
+Speed: the subprocesses set JAX_DISABLE_MOST_OPTIMIZATIONS=1 (XLA compiles ~3x faster). The
+verdicts do not depend on it: every tolerance is derived for any correct evaluation order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from tests.candidates.manifest import CANDIDATES
+
+ROOT = Path(__file__).resolve().parent.parent
+BY_SPEC: dict[str, list] = defaultdict(list)
+for _c in CANDIDATES:
+    BY_SPEC[_c.reference].append(_c)
+
+
+def _target(c, wrappers: list[str]) -> str:
+    """NumPy-style classes are wrapped with the documented adapter in a small generated module."""
+    if c.adapter != "numpy":
+        return c.target
+    module, attr = c.target.split(":")
+    name = f"wrapped_{len(wrappers)}"
+    wrappers.append(
+        f"from {module} import {attr} as _{name}\n"
+        f"{name} = numpy_optimizer(_{name}, rename={c.rename!r})\n"
+    )
+    return f"numpy_wrappers:{name}"
+
+
+@pytest.fixture(scope="session")
+def mutation_reports(tmp_path_factory):
+    """Run the CLI once per spec over all its candidates; returns {target: report entry}."""
+    workdir = tmp_path_factory.mktemp("mutants")
+    wrappers: list[str] = []
+    targets = {c.target: _target(c, wrappers) for c in CANDIDATES}
+    (workdir / "numpy_wrappers.py").write_text(
+        "from pytest_optim.adapters import numpy_optimizer\n" + "".join(wrappers)
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(workdir)]),
+               JAX_DISABLE_MOST_OPTIMIZATIONS="1")
+    results, outputs = {}, {}
+    import subprocess
+
+    for spec, cands in BY_SPEC.items():
+        report = workdir / f"report-{spec}"
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
+               f"--optim={','.join(targets[c.target] for c in cands)}", f"--optim-reference={spec}",
+               f"--optim-report={report}", "-W", "ignore"]
+        proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=1800)
+        outputs[spec] = (proc.returncode, proc.stdout[-3000:] + proc.stderr[-2000:])
+        doc = json.loads(Path(f"{report}.json").read_text())
+        for c in cands:
+            results[c.target] = (doc["candidates"].get(targets[c.target]), proc.returncode)
+    return results, outputs
+
+
+# All mutation tests share one session fixture: keep them on one xdist worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("mutants")
+
+
+@pytest.mark.parametrize("cand", [c for c in CANDIDATES if c.expect == "fail"], ids=lambda c: c.target.split(".")[-1])
+def test_buggy_candidate_is_caught(cand, mutation_reports):
+    results, outputs = mutation_reports
+    entry, code = results[cand.target]
+    assert entry is not None, outputs[cand.reference][1]
+    assert code == 1, f"exit status {code}, expected 1 (checks failed)"
+    assert entry["failed"] > 0, f"{cand.target} ({cand.bug}) slipped through every check"
+    if cand.diagnosis:
+        messages = " ".join(f["message"] for fam in entry["families"].values() for f in fam["failures"])
+        assert f"[{cand.diagnosis}]" in messages, (
+            f"{cand.target}: failed, but no failure names the known alternative [{cand.diagnosis}]:\n{messages[:2000]}"
+        )
+
+
+@pytest.mark.parametrize("cand", [c for c in CANDIDATES if c.expect == "pass"], ids=lambda c: c.target.split(".")[-1])
+def test_correct_candidate_passes(cand, mutation_reports):
+    results, outputs = mutation_reports
+    entry, _ = results[cand.target]
+    assert entry is not None, outputs[cand.reference][1]
+    failures = [f"{fam}: {f['test']}: {f['message'][:400]}" for fam, row in entry["families"].items() for f in row["failures"]]
+    assert entry["failed"] == 0, f"{cand.target} ({cand.style}) is correct but failed:\n" + "\n".join(failures)
+    assert entry["passed"] > 20

@@ -1,0 +1,146 @@
+"""The plugin seen from the command line: usage errors, exit codes, header, report, hygiene."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+GOOD = textwrap.dedent(
+    """
+    import optax
+    def adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
+        return optax.adam(learning_rate, b1, b2, eps)
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--optim=nosuch"], "unknown optimizer 'nosuch'. Bundled names: sgd, momentum, nesterov"),
+        (["--optim=adam,"], "has an empty name"),
+        (["--optim=nosuchmod:adam", "--optim-reference=adam"], "cannot import module 'nosuchmod'"),
+        (["--optim=mine:nothere", "--optim-reference=adam"], "has no attribute 'nothere'"),
+        (["--optim=mine:adam"], "needs --optim-reference=NAME"),
+        (["--optim=mine:adam", "--optim-reference=adamw"], "is not a canonical spec"),
+        (["--optim=broken:adam", "--optim-reference=adam"], "importing 'broken' raised ZeroDivisionError"),
+        (["--optim=mine:VALUE", "--optim-reference=adam"], "expected a factory"),
+        (["--optim=:adam", "--optim-reference=adam"], "expected MODULE:ATTR"),
+        (["--optim=sgd", "--optim-reference=adam"], "only applies"),
+    ],
+    ids=["unknown", "empty", "no-module", "no-attr", "no-reference", "bad-reference",
+         "import-raises", "not-callable", "malformed", "reference-for-bundled"],
+)
+def test_usage_errors_exit_4_with_one_line(pytester, args, message):
+    pytester.makepyfile(mine=GOOD + "\nVALUE = 3\n", broken="x = 1 / 0\n")
+    result = pytester.runpytest_subprocess(*args)
+    assert result.ret == 4
+    err = result.stderr.str()
+    assert message in err, err
+    assert "Traceback" not in err + result.stdout.str()
+
+
+def test_factory_rejecting_a_keyword_is_named(pytester):
+    pytester.makepyfile(mine="def adam(lr, b1=0.9, b2=0.999, eps=1e-8):\n    pass\n")
+    result = pytester.runpytest_subprocess("--optim=mine:adam", "--optim-reference=adam")
+    assert result.ret == 4
+    assert "does not accept keyword(s) learning_rate" in result.stderr.str()
+
+
+def test_plugin_module_imports_no_jax():
+    code = "import sys, pytest_optim.plugin; print('jax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_disabled_with_p_no_optim(pytester):
+    pytester.makepyfile(test_x="def test_ok():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:optim")
+    result.assert_outcomes(passed=1)
+    assert "optim:" not in result.stdout.str()
+
+
+def test_help_lists_the_optim_group(pytester):
+    result = pytester.runpytest_subprocess("--help")
+    out = result.stdout.str()
+    assert "pytest-optim" in out and "--optim=NAME" in out and "--optim-reference=NAME" in out
+
+
+def test_third_party_run_from_an_empty_directory_writes_report(pytester):
+    """From a directory with no tests: the bundled suites are collected; header, table, report."""
+    pytester.makepyfile(mine=GOOD)
+    result = pytester.runpytest_subprocess(
+        "--optim=mine:adam", "--optim-reference=adam", "--optim-report=out/report",
+        "-k", "test_matches_oracle and quadratic_k10 or test_first_two_steps or test_pure",
+    )
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    out = result.stdout.str()
+    assert "optim: mine:adam (as adam)" in out
+    assert "x64 on, seed 0" in out
+    assert "pytest-optim conformance" in out and "mine:adam: PASS" in out
+    doc = json.loads((pytester.path / "out" / "report.json").read_text())
+    entry = doc["candidates"]["mine:adam"]
+    assert entry["failed"] == 0 and entry["passed"] >= 4
+    assert "oracle" in entry["families"] and "purity" in entry["families"]
+    assert "| oracle |" in (pytester.path / "out" / "report.md").read_text()
+
+
+def test_ready_made_transform_skips_checks_that_need_a_factory(pytester):
+    pytester.makepyfile(mine="import optax\nADAM = optax.adam(0.01)\n")
+    result = pytester.runpytest_subprocess(
+        "--optim=mine:ADAM", "--optim-reference=adam", "-rs",
+        "-k", "test_hyperparameter_honoured and b1 and float64 or test_matches_oracle and quadratic_k10-float64-300steps",
+    )
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    out = result.stdout.str()
+    assert "ready-made transform" in out and "pass a factory instead" in out
+    result.assert_outcomes(passed=1, skipped=1)
+
+
+def test_failing_candidate_exits_1_and_names_the_bug(pytester):
+    pytester.makepyfile(
+        mine=textwrap.dedent(
+            """
+            import optax
+            def rmsprop(learning_rate, decay=0.9, eps=1e-8):
+                return optax.rmsprop(learning_rate, decay, eps)  # eps inside the sqrt (optax default)
+            """
+        )
+    )
+    result = pytester.runpytest_subprocess(
+        "--optim=mine:rmsprop", "--optim-reference=rmsprop", "--optim-report=r",
+        "-k", "test_matches_oracle and grad_x1e-06",
+    )
+    assert result.ret == 1
+    out = result.stdout.str()
+    assert "first diverging step 1" in out
+    assert "[eps_inside_sqrt]" in out
+    assert "Traceback" not in out
+    assert json.loads((pytester.path / "r.json").read_text())["candidates"]["mine:rmsprop"]["failed"] == 2
+
+
+def test_candidate_that_raises_fails_its_checks_and_the_rest_runs(pytester):
+    pytester.makepyfile(
+        mine=textwrap.dedent(
+            """
+            import optax
+            def adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
+                if b1 != 0.9:
+                    raise RuntimeError("only the default b1 is supported")
+                return optax.adam(learning_rate, b1, b2, eps)
+            """
+        )
+    )
+    result = pytester.runpytest_subprocess(
+        "--optim=mine:adam", "--optim-reference=adam", "--optim-report=r",
+        "-k", "test_hyperparameter_honoured and b1 and float64 or test_pure",
+    )
+    assert result.ret == 1
+    out = result.stdout.str()
+    assert "RuntimeError: only the default b1 is supported" in out
+    result.assert_outcomes(passed=1, failed=1)
+    assert (pytester.path / "r.json").exists() and (pytester.path / "r.md").exists()
