@@ -60,6 +60,7 @@ def _selection(config: pytest.Config) -> tuple[str | None, bool]:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "optim_specs(*names): run this check only for candidates of these specs")
     config.addinivalue_line("markers", "optim_family(name): the check family this test reports under")
+    config.addinivalue_line("markers", "optim_applies(fn): fn(candidate, params) says whether the check applies")
     # fixtures of the workload and benchmark suites (their modules import JAX lazily)
     config.pluginmanager.import_plugin("pytest_optim.workload_fixtures")
     config.pluginmanager.import_plugin("pytest_optim.bench_fixtures")
@@ -119,7 +120,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         needs = "optim_candidate" in getattr(item, "fixturenames", ())
         value = callspec.params.get("optim_candidate") if callspec is not None else None
+        applies = item.get_closest_marker("optim_applies")
         if needs and not isinstance(value, Candidate):  # empty parameter set: nothing applies
+            drop.append(item)
+        elif needs and applies is not None and not applies.args[0](value, callspec.params):
             drop.append(item)
         else:
             keep.append(item)
