@@ -70,11 +70,14 @@ class Momentum(Oracle):
     def _leaf(self, g, v, t, lr):
         mu = self.hp["momentum"]
         d = self.variant.get("dampening", 0.0)
+        nesterov = self.variant.get("nesterov", self.nesterov)
+        if self.variant.get("lr_in_velocity"):  # Keras: v = mu v + lr g; p -= v (or lr g + mu v)
+            v = mu * v + lr * g
+            return -(lr * g + mu * v if nesterov else v), v
         if self.variant.get("first_step_buffer") and t == 1:
             v = g.copy()  # PyTorch: the buffer is initialised to g on the first step
         else:
             v = mu * v + (1 - d) * g
-        nesterov = self.variant.get("nesterov", self.nesterov)
         direction = g + mu * v if nesterov else v
         return -lr * direction, v
 
@@ -114,10 +117,10 @@ class Rmsprop(Oracle):
 
 
 def _correction(beta: float, t: int, variant: dict, which: str) -> float:
-    """1 - beta**t, or one of the known mistakes (none, off by one)."""
+    """1 - beta**t, or one of the known mistakes (none, off by one for one or both moments)."""
     if variant.get(f"no_bias_correction_{which}") or variant.get("no_bias_correction"):
         return 1.0
-    return 1.0 - beta ** (t + variant.get("bias_offset", 0))
+    return 1.0 - beta ** (t + variant.get("bias_offset", 0) + variant.get(f"bias_offset_{which}", 0))
 
 
 class Adam(Oracle):
@@ -229,4 +232,7 @@ def run_oracle(
     """Updates of the ``name`` rule for a given sequence of gradients (one list of leaves per step)."""
     oracle = ORACLES[name](hp={k: float(v) for k, v in hp.items()}, variant=dict(variant or {}))
     oracle.init(grads[0])
-    return [oracle.step(g, lr) for g, lr in zip(grads, lrs)]
+    # alternatives such as an off-by-one bias correction divide by zero at step 1: that is their
+    # (inf) answer, not a warning for the user
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return [oracle.step(g, lr) for g, lr in zip(grads, lrs)]

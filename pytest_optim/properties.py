@@ -8,8 +8,7 @@ zero-size and scalar leaves, mixed dtypes).
 
 from __future__ import annotations
 
-import copy
-import warnings
+import pickle
 
 import jax
 import jax.numpy as jnp
@@ -190,15 +189,26 @@ def gradient_scale_invariance(candidate: Candidate, factor: float) -> Result:
     return Result("invariance", True, cmp.worst_ratio, cmp.describe())
 
 
+def _fingerprint(x):
+    """A comparable copy of a leaf: the array's values, or an opaque object's pickled bytes."""
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return np.array(x, copy=True)
+    try:
+        return pickle.dumps(x)
+    except Exception:  # noqa: BLE001 - an object that cannot be pickled cannot be compared either
+        return None
+
+
 def _snapshot(tree):
-    leaves = jax.tree.leaves(tree)
-    return jax.tree.structure(tree), [np.array(x, copy=True) if hasattr(x, "shape") else copy.deepcopy(x) for x in leaves]
+    return jax.tree.structure(tree), [_fingerprint(x) for x in jax.tree.leaves(tree)]
 
 
 def _same(a, b) -> bool:
     if a[0] != b[0] or len(a[1]) != len(b[1]):
         return False
-    return all(np.array_equal(x, y, equal_nan=True) if hasattr(x, "shape") else x == y for x, y in zip(a[1], b[1]))
+    return all(
+        np.array_equal(x, y, equal_nan=True) if isinstance(x, np.ndarray) else x == y for x, y in zip(a[1], b[1])
+    )
 
 
 def purity(candidate: Candidate) -> Result:

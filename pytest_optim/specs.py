@@ -39,6 +39,9 @@ class Spec:
     decays: tuple[str, ...] = ()  # hyperparameters that are EMA decay rates (tolerance model)
     accumulates: bool = False  # keeps a running *sum* (tolerance grows with the step count)
     alternatives: tuple[Alternative, ...] = field(default_factory=tuple)
+    # conventions that are the same rule for a constant learning rate but differ under schedules;
+    # a candidate matching one of them passes the schedule checks, with a note
+    schedule_equivalents: tuple[Alternative, ...] = field(default_factory=tuple)
 
     @property
     def hyperparameters(self) -> tuple[str, ...]:
@@ -76,6 +79,10 @@ _DAMPENED = Alternative(
     "dampened_momentum", "dampened momentum: v = mu v + (1 - mu) g", {"dampening": "momentum"},
     "PyTorch SGD with dampening = momentum; EMA-style momentum",
 )
+_LR_IN_VELOCITY = Alternative(
+    "lr_in_velocity", "Keras form: lr inside the velocity (v = mu v + lr g; p -= v)", {"lr_in_velocity": True},
+    "keras.optimizers.SGD; the same rule as the canonical one for a constant learning rate",
+)
 _FIRST_STEP = Alternative(
     "first_step_buffer", "PyTorch first-step buffer with dampening: v_1 = g, then mu v + (1 - mu) g",
     {"first_step_buffer": True, "dampening": "momentum"}, "torch.optim.SGD",
@@ -86,11 +93,15 @@ def _bias_alternatives(with_v: bool) -> tuple[Alternative, ...]:
     alts = [
         Alternative("no_bias_correction_m", "missing bias correction of the first moment",
                     {"no_bias_correction_m": True}),
-        Alternative("bias_correction_off_by_one", "bias correction off by one: 1 - beta**(t-1)",
-                    {"bias_offset": -1}),
-        Alternative("bias_correction_off_by_one", "bias correction off by one: 1 - beta**(t+1)",
-                    {"bias_offset": 1}),
     ]
+    for which, moments in (("", "both moments"), ("_m", "first moment"), ("_v", "second moment")):
+        if which != "_m" and not with_v:
+            continue
+        for off in (-1, 1):
+            alts.append(Alternative(
+                "bias_correction_off_by_one",
+                f"bias correction off by one ({moments if with_v else 'first moment'}): 1 - beta**(t{off:+d})",
+                {f"bias_offset{which}": off}))
     if with_v:
         alts += [
             Alternative("no_bias_correction_v", "missing bias correction of the second moment",
@@ -111,14 +122,14 @@ SPECS: dict[str, Spec] = {
              "optax.sgd(lr)", True),
         Spec("momentum", "v <- mu*v + g (v0 = 0); p <- p - lr*v", "Polyak (1964)",
              {"momentum": 0.9}, {"momentum": 0.5}, "optax.sgd(lr, momentum)", True,
-             decays=("momentum",),
+             decays=("momentum",), schedule_equivalents=(_LR_IN_VELOCITY,),
              alternatives=(_DAMPENED, _FIRST_STEP,
                            Alternative("nesterov_instead", "Nesterov update instead of heavy ball",
                                        {"nesterov": True}))),
         Spec("nesterov", "v <- mu*v + g; p <- p - lr*(g + mu*v)",
              "Nesterov (1983); Sutskever et al. (ICML 2013)",
              {"momentum": 0.9}, {"momentum": 0.5}, "optax.sgd(lr, momentum, nesterov=True)", True,
-             decays=("momentum",),
+             decays=("momentum",), schedule_equivalents=(_LR_IN_VELOCITY,),
              alternatives=(_DAMPENED, _FIRST_STEP,
                            Alternative("heavy_ball_instead", "plain heavy-ball momentum, no look-ahead",
                                        {"nesterov": False}))),

@@ -68,7 +68,7 @@ LEARNING_RATES: dict[str, dict[str, float]] = {
                   adamax=2e-3, nadam=1e-3, adabelief=1e-3),
     "cifar10": dict(sgd=0.1, momentum=0.02, nesterov=0.02, adagrad=0.02, rmsprop=1e-3, adam=2e-3,
                     adamax=4e-3, nadam=2e-3, adabelief=2e-3),
-    "imdb_reviews": dict(sgd=3.0, momentum=1.0, nesterov=1.0, adagrad=0.1, rmsprop=3e-3, adam=5e-3,
+    "imdb_reviews": dict(sgd=3.0, momentum=1.0, nesterov=1.0, adagrad=1.0, rmsprop=3e-3, adam=5e-3,
                          adamax=1e-2, nadam=5e-3, adabelief=5e-3),
 }
 FULL_LEARNING_RATES = {"mnist": dict(sgd=0.01, momentum=0.01, nesterov=0.01, adam=1e-3)}
@@ -265,18 +265,27 @@ class Workload:
         idx = self.batch_indices(1, seed)[:steps]
         params = self.init(seed)
         state = transform.init(params)
-        if traceable:
-            def body(carry, b):
-                p, s = carry
-                g = jax.grad(self.loss)(p, self.x_train[b], self.y_train[b])
-                u, s = transform.update(g, s, p)
-                return (apply_updates(p, u), s), (g, u)
+        def body(carry, b, xtr, ytr):
+            p, s = carry
+            g = jax.grad(self.loss)(p, xtr[b], ytr[b])
+            u, s = transform.update(g, s, p)
+            return (apply_updates(p, u), s), (g, u)
 
-            _, (gs, us) = jax.jit(lambda p, s, bs: jax.lax.scan(body, (p, s), bs))(params, state, jnp.asarray(idx))
+        if traceable and self.scan:
+            _, (gs, us) = jax.jit(lambda p, s, bs, xtr, ytr: jax.lax.scan(
+                lambda c, b: body(c, b, xtr, ytr), (p, s), bs))(params, state, jnp.asarray(idx),
+                                                                 self.x_train, self.y_train)
             g_leaves = [np.asarray(x) for x in jax.tree.leaves(gs)]
             u_leaves = [np.asarray(x) for x in jax.tree.leaves(us)]
             grads = [[x[t] for x in g_leaves] for t in range(steps)]
             updates = [[x[t] for x in u_leaves] for t in range(steps)]
+        elif traceable:
+            one = jax.jit(body)
+            grads, updates = [], []
+            for b in idx:
+                (params, state), (g, u) = one((params, state), jnp.asarray(b), self.x_train, self.y_train)
+                grads.append([np.asarray(x) for x in jax.tree.leaves(g)])
+                updates.append([np.asarray(x) for x in jax.tree.leaves(u)])
         else:
             grad = self._jitted()["loss_grad"]
             grads, updates = [], []

@@ -29,17 +29,43 @@ FIXTURES = {"mnist": "mnist_workload", "cifar10": "cifar10_workload", "imdb": "i
 # from the measured final accuracy (seed 0, CPU, float32) minus a margin.
 # Format: spec: threshold,  # measured, margin
 THRESHOLDS = {
-    "mnist": {  # 12k train images, 2 epochs, batch 128, MLP 784-256-10
-        "sgd": 0.85, "momentum": 0.85, "nesterov": 0.85, "adagrad": 0.85, "rmsprop": 0.85,
-        "adam": 0.85, "adamax": 0.85, "nadam": 0.85, "adabelief": 0.85,
+    "mnist": {  # 12k train images, 2 epochs (184 steps), batch 128, MLP 784-256-10
+        "sgd": 0.89,  # measured 91.75 %, margin 2.75 points
+        "momentum": 0.90,  # measured 92.80 %, margin 2.8
+        "nesterov": 0.90,  # measured 92.79 %, margin 2.8
+        "adagrad": 0.86,  # measured 88.78 %, margin 2.8
+        "rmsprop": 0.90,  # measured 92.36 %, margin 2.4
+        "adam": 0.90,  # measured 92.57 %, margin 2.6
+        "adamax": 0.89,  # measured 92.08 %, margin 3.1
+        "nadam": 0.90,  # measured 92.63 %, margin 2.6
+        "adabelief": 0.90,  # measured 92.90 %, margin 2.9
     },
-    "cifar10": {  # 4k train images (the subset), 4 epochs, batch 64, CNN 16-32-32
-        "sgd": 0.25, "momentum": 0.25, "nesterov": 0.25, "adagrad": 0.25, "rmsprop": 0.25,
-        "adam": 0.25, "adamax": 0.25, "nadam": 0.25, "adabelief": 0.25,
+    # 4k train images (the shared subset), 1k test, 4 epochs (240 steps), batch 64, CNN 16-32-32.
+    # The test accuracy moves by up to ~5 points between evaluations, hence the wider margins.
+    "cifar10": {
+        "sgd": 0.27,  # measured 33.0 %, margin 6
+        "momentum": 0.29,  # measured 35.2 %, margin 6.2
+        "nesterov": 0.31,  # measured 38.3 %, margin 7.3
+        "adagrad": 0.25,  # measured 31.4 %, margin 6.4
+        "rmsprop": 0.28,  # measured 34.6 %, margin 6.6
+        "adam": 0.30,  # measured 37.0 %, margin 7
+        "adamax": 0.30,  # measured 36.7 %, margin 6.7
+        "nadam": 0.31,  # measured 38.6 %, margin 7.6
+        "adabelief": 0.30,  # measured 36.9 %, margin 6.9
     },
-    "imdb": {  # 10k train reviews, 2 epochs, batch 64, 32-d mean-pooled embeddings
-        "sgd": 0.55, "momentum": 0.55, "nesterov": 0.55, "adagrad": 0.55, "rmsprop": 0.55,
-        "adam": 0.55, "adamax": 0.55, "nadam": 0.55, "adabelief": 0.55,
+    # 10k train / 5k test reviews, 2 epochs (312 steps), batch 64, 32-d mean-pooled embeddings.
+    # Chance is 50.5 %. Plain SGD-type updates barely move the embeddings in 312 steps (their
+    # gradient is divided by the review length), so their thresholds only ask for "above chance".
+    "imdb": {
+        "sgd": 0.53,  # measured 59.12 %, margin 6 (evaluations jump between 50 and 60 %)
+        "momentum": 0.70,  # measured 79.86 %, margin 9.9
+        "nesterov": 0.65,  # measured 72.84 %, margin 7.8
+        "adagrad": 0.58,  # measured 67.74 %, margin 9.7
+        "rmsprop": 0.79,  # measured 83.52 %, margin 4.5
+        "adam": 0.81,  # measured 85.74 %, margin 4.7
+        "adamax": 0.80,  # measured 84.26 %, margin 4.3
+        "nadam": 0.81,  # measured 85.72 %, margin 4.7
+        "adabelief": 0.81,  # measured 86.12 %, margin 5.1
     },
 }
 # --optim-full: seed 001's test accuracies on full MNIST (10 epochs) minus 1 point.

@@ -31,9 +31,12 @@ GOOD = textwrap.dedent(
         (["--optim=mine:VALUE", "--optim-reference=adam"], "expected a factory"),
         (["--optim=:adam", "--optim-reference=adam"], "expected MODULE:ATTR"),
         (["--optim=sgd", "--optim-reference=adam"], "only applies"),
+        (["--optim=sgd", "--optim-report=/proc/nope/report"], "--optim-report=/proc/nope/report: cannot write"),
+        (["--optim=sgd", "--optim-seed=minus"], "invalid int value"),
     ],
     ids=["unknown", "empty", "no-module", "no-attr", "no-reference", "bad-reference",
-         "import-raises", "not-callable", "malformed", "reference-for-bundled"],
+         "import-raises", "not-callable", "malformed", "reference-for-bundled", "report-unwritable",
+         "bad-seed"],
 )
 def test_usage_errors_exit_4_with_one_line(pytester, args, message):
     pytester.makepyfile(mine=GOOD + "\nVALUE = 3\n", broken="x = 1 / 0\n")

@@ -67,6 +67,14 @@ def no_bias_correction(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
     return _adam(learning_rate, b1, b2, eps, direction=lambda m, v, t, b1, b2, e: m / (jnp.sqrt(v) + e))
 
 
+def bias_correction_off_by_one(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
+    """BUG (bias-correction): both corrections use 1 - b^(t+1) (counter incremented before use and again in the formula)."""
+    return _adam(
+        learning_rate, b1, b2, eps,
+        direction=lambda m, v, t, b1, b2, e: _correct_direction(m, v, t + 1, b1, b2, e),
+    )
+
+
 def keras_eps_hat(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
     """BUG (eps-hat): TF/Keras form lr*sqrt(1-b2^t)/(1-b1^t) * m/(sqrt(v) + eps) with eps NOT rescaled (optax #571, tensorflow #35102)."""
     return _adam(

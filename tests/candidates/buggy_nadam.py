@@ -18,8 +18,8 @@ def _correct_m_hat(m, g, t, b1):
     return b1 * m / (1 - b1 ** (t + 1)) + (1 - b1) * g / (1 - b1**t)
 
 
-def _nadam(learning_rate, b1, b2, eps, *, m_hat=_correct_m_hat, bias_correct_v=True):
-    """Correct skeleton: ``m_hat(m, g, t, b1)`` or ``bias_correct_v`` carries the bug."""
+def _nadam(learning_rate, b1, b2, eps, *, m_hat=_correct_m_hat, bias_correct_v=True, v_step_offset=0):
+    """Correct skeleton: ``m_hat(m, g, t, b1)``, ``bias_correct_v`` or ``v_step_offset`` carries the bug."""
 
     def init(params):
         z = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), _dtype(p)), params)
@@ -36,7 +36,7 @@ def _nadam(learning_rate, b1, b2, eps, *, m_hat=_correct_m_hat, bias_correct_v=T
         def leaf(m, v, x, orig):
             dt = m.dtype
             tt, beta1, beta2 = t.astype(dt), jnp.asarray(b1, dt), jnp.asarray(b2, dt)
-            v_hat = v / (1 - beta2**tt) if bias_correct_v else v
+            v_hat = v / (1 - beta2 ** (tt + v_step_offset)) if bias_correct_v else v
             d = m_hat(m, x, tt, beta1) / (jnp.sqrt(v_hat) + jnp.asarray(eps, dt))
             return (-jnp.asarray(lr, dt) * d).astype(jnp.result_type(orig))
 
@@ -45,11 +45,20 @@ def _nadam(learning_rate, b1, b2, eps, *, m_hat=_correct_m_hat, bias_correct_v=T
     return SimpleNamespace(init=init, update=update)
 
 
-def bias_correction_off_by_one(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
+def lookahead_exponent_dropped(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
     """BUG (bias-correction): momentum term divided by 1 - b1^t instead of 1 - b1^(t+1) (the look-ahead exponent dropped)."""
     return _nadam(
         learning_rate, b1, b2, eps,
         m_hat=lambda m, g, t, b1: b1 * m / (1 - b1**t) + (1 - b1) * g / (1 - b1**t),
+    )
+
+
+def bias_correction_off_by_one(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
+    """BUG (bias-correction): every bias correction uses t+1 for t (step counter effectively starting at 1)."""
+    return _nadam(
+        learning_rate, b1, b2, eps,
+        m_hat=lambda m, g, t, b1: _correct_m_hat(m, g, t + 1, b1),
+        v_step_offset=1,
     )
 
 
