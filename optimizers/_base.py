@@ -36,7 +36,8 @@ def compute_dtype(x: jax.Array) -> jnp.dtype:
 
 def zeros_like_compute(params: Params, fill: float = 0.0) -> Params:
     """A pytree shaped like ``params`` filled with ``fill``, in each leaf's compute dtype."""
-    return jax.tree.map(lambda p: jnp.full(jnp.shape(p), fill, compute_dtype(p)), params)
+    # full_like (not full) keeps each leaf's sharding, so the state lives where its parameter lives
+    return jax.tree.map(lambda p: jnp.full_like(p, fill, dtype=compute_dtype(p)), params)
 
 
 def learning_rate_at(learning_rate: ScalarOrSchedule, count: jax.Array) -> jax.Array:

@@ -1,0 +1,132 @@
+"""Sharded parameters: the candidate on parameters split over several devices.
+
+Runs in its own process (``python -m pytest_optim.sharding --optim=... --reference=... --devices=N``)
+because the number of host devices is fixed when JAX starts
+(``XLA_FLAGS=--xla_force_host_platform_device_count=N``). On a machine with N accelerators the
+same code uses them. It prints one JSON line: passed, and a message for a person.
+
+What must hold: the updates equal the unsharded run's (same tolerance as jit vs eager), each
+update leaf has its parameter's sharding, and every state leaf shaped like a parameter is sharded
+like it (the optimizer state follows the parameters instead of gathering on one device).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def _shardings(mesh, params):
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    def spec(x):
+        if x.ndim >= 1 and x.shape[0] % mesh.size == 0:
+            return NamedSharding(mesh, P("x", *([None] * (x.ndim - 1))))
+        return NamedSharding(mesh, P())  # replicated
+
+    import jax
+
+    return jax.tree.map(spec, params)
+
+
+def check(label: str, reference: str | None, n_devices: int) -> dict:
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    from jax.sharding import Mesh
+
+    from pytest_optim import tolerance
+    from pytest_optim.candidate import parse_selection
+    from pytest_optim.compare import compare_updates
+    from pytest_optim.run import leaf_paths
+
+    devices = jax.devices()
+    if len(devices) < n_devices:
+        return {"passed": None, "message": f"only {len(devices)} devices visible, {n_devices} needed"}
+    (candidate,) = parse_selection(label, reference)
+    if not candidate.traceable:
+        return {"passed": None, "message": "NumPy-style candidate: sharding does not apply"}
+    mesh = Mesh(np.array(devices[:n_devices]), ("x",))
+    rng = np.random.default_rng(0)
+    params = {"w": rng.standard_normal((8, 12)), "b": rng.standard_normal(16), "s": np.array(0.5)}
+    params = jax.tree.map(lambda x: jnp.asarray(x, jnp.float32), params)
+    grads = [jax.tree.map(lambda x: jnp.asarray(rng.standard_normal(x.shape), jnp.float32), params) for _ in range(3)]
+    shard = _shardings(mesh, params)
+
+    def run(sharded: bool):
+        t = candidate.make(0.1) if candidate.is_factory else candidate.instance
+        p = jax.device_put(params, shard) if sharded else params
+        state = t.init(p)
+        update = jax.jit(t.update)
+        out = []
+        for g in grads:
+            g = jax.device_put(g, shard) if sharded else g
+            u, state = update(g, state, p)
+            out.append(u)
+        return out, state
+
+    try:
+        plain, _ = run(False)
+        sharded, state = run(True)
+    except Exception as exc:  # noqa: BLE001
+        return {"passed": False, "message": f"running on sharded parameters raised {type(exc).__name__}: {exc}"}
+    paths = leaf_paths(params)
+    for path, u, want in zip(paths, jax.tree.leaves(sharded[-1]), jax.tree.leaves(shard)):
+        if not u.sharding.is_equivalent_to(want, u.ndim):
+            return {"passed": False, "message": f"update leaf {path} is sharded {u.sharding}, its parameter {want}"}
+    param_shapes = {tuple(x.shape): s for x, s in zip(jax.tree.leaves(params), jax.tree.leaves(shard)) if x.ndim}
+    for x in jax.tree.leaves(state):
+        want = param_shapes.get(tuple(getattr(x, "shape", ())))
+        if want is not None and hasattr(x, "sharding") and not x.sharding.is_equivalent_to(want, x.ndim):
+            return {"passed": False, "message": f"a state leaf of shape {x.shape} is {x.sharding}; its parameter is "
+                                                f"{want}: the state does not follow the parameters' sharding"}
+    to_np = lambda us: [[np.asarray(a, np.float64) for a in jax.tree.leaves(u)] for u in us]  # noqa: E731
+    rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float32", len(grads))
+    cmp = compare_updates(to_np(sharded), to_np(plain), paths, rtol, tolerance.floor("float32"))
+    if not cmp.passed:
+        return {"passed": False, "message": "sharded updates differ from unsharded: " + cmp.describe("the unsharded run")}
+    return {"passed": True, "message": f"{n_devices} devices: updates equal, state follows sharding",
+            "worst_ratio": cmp.worst_ratio}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--optim", required=True)
+    ap.add_argument("--reference", default=None)
+    ap.add_argument("--devices", type=int, default=4)
+    args = ap.parse_args(argv)
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    try:
+        result = check(args.optim, args.reference, args.devices)
+    except Exception as exc:  # noqa: BLE001 - one line back to the parent, whatever happened
+        result = {"passed": False, "message": f"{type(exc).__name__}: {exc}"}
+    print(json.dumps(result))
+    return 0
+
+
+def run_subprocess(label: str, reference: str | None, n_devices: int = 4, timeout: float = 300) -> dict:
+    """Run :func:`check` in a fresh interpreter with N host devices (or the accelerators present)."""
+    import subprocess
+
+    env = dict(os.environ)
+    flag = f"--xla_force_host_platform_device_count={n_devices}"
+    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " " + flag).strip()
+    env["PYTHONPATH"] = os.pathsep.join([os.getcwd(), *[p for p in sys.path if p]])
+    cmd = [sys.executable, "-m", "pytest_optim.sharding", f"--optim={label}", f"--devices={n_devices}"]
+    if reference and ":" in label:
+        cmd.append(f"--reference={reference}")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        return {"passed": False, "message": f"the sharding subprocess failed (exit {proc.returncode}): "
+                                            f"{proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ''}"}
+    return json.loads(lines[-1])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

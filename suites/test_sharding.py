@@ -1,0 +1,19 @@
+"""Sharded parameters: updates equal the unsharded run; state follows the parameters' sharding."""
+
+import pytest
+
+from pytest_optim.candidate import CheckFailure, NotApplicable
+from pytest_optim.checks import Result
+from pytest_optim.sharding import run_subprocess
+
+pytestmark = pytest.mark.optim_family("sharding")
+
+
+def test_sharded_parameters_on_4_devices(optim_candidate, optim_record):
+    out = run_subprocess(optim_candidate.label, optim_candidate.reference, n_devices=4)
+    if out["passed"] is None:
+        raise NotApplicable(out["message"])
+    if not out["passed"]:
+        raise CheckFailure(f"[sharding] {optim_candidate.label} (spec {optim_candidate.reference}) — "
+                           f"parameters sharded over 4 devices\n  {out['message']}")
+    optim_record(Result("sharding", True, out.get("worst_ratio"), out["message"]))
