@@ -60,6 +60,7 @@ def check(label: str, reference: str | None, n_devices: int) -> dict:
         t = candidate.make(0.1) if candidate.is_factory else candidate.instance
         p = jax.device_put(params, shard) if sharded else params
         state = t.init(p)
+        initial.append(state)
         update = jax.jit(t.update)
         out = []
         for g in grads:
@@ -68,6 +69,7 @@ def check(label: str, reference: str | None, n_devices: int) -> dict:
             out.append(u)
         return out, state
 
+    initial: list = []
     try:
         plain, _ = run(False)
         sharded, state = run(True)
@@ -78,11 +80,13 @@ def check(label: str, reference: str | None, n_devices: int) -> dict:
         if not u.sharding.is_equivalent_to(want, u.ndim):
             return {"passed": False, "message": f"update leaf {path} is sharded {u.sharding}, its parameter {want}"}
     param_shapes = {tuple(x.shape): s for x, s in zip(jax.tree.leaves(params), jax.tree.leaves(shard)) if x.ndim}
-    for x in jax.tree.leaves(state):
-        want = param_shapes.get(tuple(getattr(x, "shape", ())))
-        if want is not None and hasattr(x, "sharding") and not x.sharding.is_equivalent_to(want, x.ndim):
-            return {"passed": False, "message": f"a state leaf of shape {x.shape} is {x.sharding}; its parameter is "
-                                                f"{want}: the state does not follow the parameters' sharding"}
+    for when, st in (("after init", initial[-1]), ("after 3 updates", state)):
+        for x in jax.tree.leaves(st):
+            want = param_shapes.get(tuple(getattr(x, "shape", ())))
+            if want is not None and hasattr(x, "sharding") and not x.sharding.is_equivalent_to(want, x.ndim):
+                return {"passed": False, "message": f"{when}, a state leaf of shape {x.shape} is {x.sharding} while "
+                                                    f"its parameter is {want}: the state does not follow the "
+                                                    "parameters' sharding (it is gathered on one device)"}
     to_np = lambda us: [[np.asarray(a, np.float64) for a in jax.tree.leaves(u)] for u in us]  # noqa: E731
     rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float32", len(grads))
     cmp = compare_updates(to_np(sharded), to_np(plain), paths, rtol, tolerance.floor("float32"))
