@@ -40,6 +40,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="seed for the random parts of the checks (printed in the header; default 0).",
     )
     group.addoption(
+        "--optim-timeout", metavar="SECONDS", type=float, default=300.0,
+        help="time limit per conformance check (needs pytest-timeout); a candidate that hangs fails "
+        "that check and the run goes on (default 300; 0 disables).",
+    )
+    group.addoption(
         "--optim-no-x64", action="store_true", default=False,
         help="do not enable jax_enable_x64 (float64 checks are then skipped).",
     )
@@ -147,6 +152,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    limit = config.getoption("optim_timeout")
+    if limit and limit > 0 and config.pluginmanager.hasplugin("timeout"):
+        for item in items:
+            if "optim_candidate" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("timeout"):
+                item.add_marker(pytest.mark.timeout(limit))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -123,17 +123,17 @@ class ReportPlugin:
 
 
 def _longrepr_message(report) -> str:
+    """The one message a person needs: the check's own text, or the exception line (e.g. a timeout)."""
     longrepr = report.longrepr
     if longrepr is None:
         return ""
-    if hasattr(longrepr, "reprcrash") and longrepr.reprcrash is not None:
-        text = str(getattr(report, "longreprtext", "") or longrepr.reprcrash.message)
-    else:
-        text = str(longrepr)
-    # keep the conformance message, not the traceback
-    lines = [ln[2:] if ln.startswith("E ") else ln for ln in text.splitlines()
-             if (ln.startswith("E ") or ln.startswith("[") or ln.startswith("  ")) and not ln.startswith("[gw")]
-    return "\n".join(lines).strip() or text.strip().splitlines()[-1] if text.strip() else ""
+    crash = getattr(longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(longrepr)
+    for prefix in ("Failed: ", "AssertionError: "):
+        text = text.removeprefix(prefix)
+    if "Timeout" in text and "Failed" not in text[:10]:
+        text = f"{text.strip()}: the candidate did not finish this check in time (--optim-timeout)"
+    return text.strip()
 
 
 def report_paths(path: str) -> tuple[Path, Path]:
