@@ -50,13 +50,13 @@ SETTINGS = {
     # CI-sized: every bundled optimizer on all three in a few minutes on a 2-core CPU.
     ("mnist", "ci"): Settings(12_000, 10_000, 128, 2, "MLP 784-256-10 (ReLU)", extra=(("hidden", (256,)),)),
     ("cifar10", "ci"): Settings(4_000, 1_000, 64, 4, "CNN conv3x3/2 x3 (16-32-32) + mean pool + dense"),
-    ("imdb_reviews", "ci"): Settings(10_000, 5_000, 64, 2, "mean-pooled 32-d embeddings + linear",
+    ("imdb_reviews", "ci"): Settings(10_000, 5_000, 64, 2, "32-d embeddings pooled by sum/sqrt(length) + linear",
                                      extra=(("vocab", 10_000), ("max_len", 256), ("dim", 32))),
     # seed 001: full MNIST, 10 epochs, the MLP of JAX's mnist_classifier_fromscratch.py.
     ("mnist", "full"): Settings(None, None, 128, 10, "MLP 784-1024-1024-10 (ReLU)",
                                 extra=(("hidden", (1024, 1024)),)),
     ("cifar10", "full"): Settings(None, None, 64, 10, "CNN conv3x3/2 x3 (32-64-64) + mean pool + dense"),
-    ("imdb_reviews", "full"): Settings(None, None, 64, 5, "mean-pooled 32-d embeddings + linear",
+    ("imdb_reviews", "full"): Settings(None, None, 64, 5, "32-d embeddings pooled by sum/sqrt(length) + linear",
                                        extra=(("vocab", 20_000), ("max_len", 256), ("dim", 32))),
 }
 
@@ -68,8 +68,8 @@ LEARNING_RATES: dict[str, dict[str, float]] = {
                   adamax=2e-3, nadam=1e-3, adabelief=1e-3),
     "cifar10": dict(sgd=0.1, momentum=0.02, nesterov=0.02, adagrad=0.02, rmsprop=1e-3, adam=2e-3,
                     adamax=4e-3, nadam=2e-3, adabelief=2e-3),
-    "imdb_reviews": dict(sgd=3.0, momentum=1.0, nesterov=1.0, adagrad=1.0, rmsprop=3e-3, adam=5e-3,
-                         adamax=1e-2, nadam=5e-3, adabelief=5e-3),
+    "imdb_reviews": dict(sgd=0.3, momentum=0.1, nesterov=0.1, adagrad=0.1, rmsprop=1e-3, adam=2e-3,
+                         adamax=4e-3, nadam=2e-3, adabelief=2e-3),
 }
 FULL_LEARNING_RATES = {"mnist": dict(sgd=0.01, momentum=0.01, nesterov=0.01, adam=1e-3)}
 

@@ -1,0 +1,74 @@
+"""Property-based: the bundled optimizers against their float64 oracles on random inputs.
+
+Random pytrees (nesting, leaf shapes including scalars and zero-size), dtypes (float32, float64),
+hyperparameters within the documented ranges below, and gradients spanning 12 orders of
+magnitude. Tolerance: the same derived bound as the suites (pytest_optim/tolerance.py).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import optimizers
+from pytest_optim import tolerance
+from pytest_optim.compare import compare_updates, oracle_updates
+from pytest_optim.run import leaf_paths, replay
+from pytest_optim.specs import SPECS
+
+# Documented ranges: decays in [0, 0.999], eps in [1e-12, 1e-1], initial accumulator in [0, 1].
+RANGES = {
+    "momentum": st.floats(0.0, 0.99),
+    "decay": st.floats(0.0, 0.999),
+    "b1": st.floats(0.0, 0.99),
+    "b2": st.floats(0.5, 0.999),
+    "eps": st.floats(1e-12, 1e-1),
+    "eps_root": st.floats(0.0, 1e-3),
+    "initial_accumulator_value": st.floats(0.0, 1.0),
+}
+
+shapes = st.lists(st.integers(0, 3), min_size=0, max_size=2).map(tuple)
+trees = st.recursive(
+    shapes,
+    lambda children: st.one_of(
+        st.dictionaries(st.sampled_from("abcd"), children, min_size=1, max_size=3),
+        st.lists(children, min_size=1, max_size=3).map(tuple),
+    ),
+    max_leaves=5,
+)
+
+
+def _is_shape(x):
+    return isinstance(x, tuple) and all(isinstance(i, int) for i in x)
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_bundled_matches_oracle_on_random_inputs(name, data):
+    jax.config.update("jax_enable_x64", True)
+    spec = SPECS[name]
+    hp = {k: data.draw(RANGES[k], label=k) for k in spec.defaults}
+    lr = data.draw(st.floats(1e-4, 1.0), label="learning_rate")
+    dtype = data.draw(st.sampled_from(["float32", "float64"]), label="dtype")
+    layout = data.draw(trees, label="tree")
+    scale = 10.0 ** data.draw(st.integers(-6, 6), label="log10 gradient scale")
+    seed = data.draw(st.integers(0, 2**16), label="seed")
+    rng = np.random.default_rng(seed)
+    leaves, treedef = jax.tree.flatten(layout, is_leaf=_is_shape)
+    steps = 4
+    grads = [jax.tree.unflatten(treedef, [jnp.asarray(scale * rng.standard_normal(s), dtype) for s in leaves])
+             for _ in range(steps)]
+    params = jax.tree.map(jnp.zeros_like, grads[0])
+    got, _ = replay(name, optimizers.REGISTRY[name](lr, **hp), grads, params)
+    g_np = [[np.asarray(x, np.float64) for x in jax.tree.leaves(g)] for g in grads]
+    full = {**spec.defaults, **hp}
+    expected = oracle_updates(spec, full, g_np, [lr] * steps)
+    # the float32 cast of the hyperparameters and lr is part of the rounding budget
+    rtol = tolerance.update_rtol(spec, full, dtype, steps)
+    cmp = compare_updates(got, expected, leaf_paths(grads[0]), rtol, tolerance.floor(dtype))
+    assert cmp.passed, cmp.describe()
