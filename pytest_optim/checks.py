@@ -306,6 +306,9 @@ def first_steps_check(candidate: Candidate, dtype: str) -> Result:
     rtol = tolerance.update_rtol(spec, spec.defaults, dtype, 2)
     cmp = compare_updates(got, expected, paths, rtol, tolerance.floor(dtype))
     if not cmp.passed:
+        leaves = lambda v: [np.ravel(x) for x in jax.tree.leaves(problems.unflatten(layout, v))]  # noqa: E731
+        cmp.diagnosis = diagnose(spec, spec.defaults, [leaves(g1d), leaves(g2d)], [lr, lr], got, paths, rtol,
+                                 tolerance.floor(dtype))
         raise _fail(candidate, "analytic", what, cmp.describe("the closed form"))
     return Result("analytic", True, cmp.worst_ratio, cmp.describe())
 

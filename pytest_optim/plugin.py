@@ -45,6 +45,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "that check and the run goes on (default 300; 0 disables).",
     )
     group.addoption(
+        "--optim-fail-fast", action="store_true", default=False,
+        help="after a candidate's first failed check, skip its remaining checks (per process; "
+        "other candidates go on). For screening many candidates quickly.",
+    )
+    group.addoption(
         "--optim-no-x64", action="store_true", default=False,
         help="do not enable jax_enable_x64 (float64 checks are then skipped).",
     )
@@ -88,6 +93,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if explicit and config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(SUITES_DIR)]
     config.pluginmanager.register(_report.ReportPlugin(config), "optim-report")
+    if config.getoption("optim_fail_fast"):
+        config.pluginmanager.register(FailFast(), "optim-fail-fast")
 
 
 def _check_report_path(path: str | None) -> None:
@@ -157,6 +164,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if "optim_candidate" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("timeout"):
                 item.add_marker(pytest.mark.timeout(limit))
+
+
+class FailFast:
+    """--optim-fail-fast: skip a candidate's remaining checks once one has failed (in this process)."""
+
+    def __init__(self) -> None:
+        self.failed: set[str] = set()
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        callspec = getattr(item, "callspec", None)
+        candidate = callspec.params.get("optim_candidate") if callspec is not None else None
+        if isinstance(candidate, Candidate) and candidate.label in self.failed:
+            pytest.skip(f"not run: {candidate.label} already failed a check (--optim-fail-fast)")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            self.failed.update(v for k, v in report.user_properties if k == "optim_candidate")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -13,7 +13,7 @@ def _adabelief(
     """Correct skeleton; exactly one keyword switches on a bug."""
 
     def init(params):
-        z = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), jnp.promote_types(jnp.result_type(p), jnp.float32)), params)
+        z = jax.tree.map(lambda p: jnp.zeros_like(p, dtype=jnp.promote_types(jnp.result_type(p), jnp.float32)), params)
         return {"count": jnp.full([], count_init, jnp.int32), "mu": z, "nu": z}
 
     def update(grads, state, params=None):

@@ -22,7 +22,7 @@ def _adagrad(learning_rate, initial_accumulator_value, eps, *, scale=None, accum
     accumulate = accumulate or (lambda r, g: jax.tree.map(lambda ri, gi: ri + gi * gi, r, g))
 
     def init(params):
-        acc = jax.tree.map(lambda p: jnp.full(jnp.shape(p), initial_accumulator_value, _dtype(p)), params)
+        acc = jax.tree.map(lambda p: jnp.full_like(p, initial_accumulator_value, dtype=_dtype(p)), params)
         return {"count": jnp.zeros([], jnp.int32), "acc": acc}
 
     def update(grads, state, params=None):
@@ -75,7 +75,7 @@ def scalar_leaf_atleast_1d(learning_rate, initial_accumulator_value=0.1, eps=1e-
     """BUG (pytree): promotes every gradient with jnp.atleast_1d and never restores the shape: 0-d leaves get shape (1,) updates."""
 
     def init(params):
-        acc = jax.tree.map(lambda p: jnp.full(jnp.shape(p), initial_accumulator_value, _dtype(p)), params)
+        acc = jax.tree.map(lambda p: jnp.full_like(p, initial_accumulator_value, dtype=_dtype(p)), params)
         return {"count": jnp.zeros([], jnp.int32), "acc": acc}
 
     def update(grads, state, params=None):

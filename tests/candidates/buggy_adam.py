@@ -15,7 +15,7 @@ def _lr_at(learning_rate, count):
 
 
 def _zeros(params):
-    return jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), _dtype(p)), params)
+    return jax.tree.map(lambda p: jnp.zeros_like(p, dtype=_dtype(p)), params)
 
 
 def _correct_direction(m, v, t, b1, b2, eps):

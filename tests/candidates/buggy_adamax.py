@@ -18,7 +18,7 @@ def _adamax(learning_rate, b1, b2, eps, *, norm=_correct_norm, step=_correct_ste
     """Correct skeleton: ``norm(u, g, b2, eps)`` or ``step(m, u, t, b1, eps)`` carries the bug."""
 
     def init(params):
-        z = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), jnp.promote_types(jnp.result_type(p), jnp.float32)), params)
+        z = jax.tree.map(lambda p: jnp.zeros_like(p, dtype=jnp.promote_types(jnp.result_type(p), jnp.float32)), params)
         return {"count": jnp.zeros([], jnp.int32), "mu": z, "nu": z}
 
     def update(grads, state, params=None):

@@ -18,7 +18,7 @@ def _heavy_ball(learning_rate, momentum, *, new_velocity, direction=lambda v, g,
     """Correct skeleton; ``new_velocity(v, g, mu, count)`` and ``direction`` carry the bug."""
 
     def init(params):
-        v = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), _dtype(p)), params)
+        v = jax.tree.map(lambda p: jnp.zeros_like(p, dtype=_dtype(p)), params)
         return {"count": jnp.zeros([], jnp.int32), "velocity": v}
 
     def update(grads, state, params=None):
@@ -77,7 +77,7 @@ def mutates_state_dict(learning_rate, momentum=0.9):
     """BUG (mutation): writes the new velocity/count into the state dict it was given and returns that same dict."""
 
     def init(params):
-        v = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), _dtype(p)), params)
+        v = jax.tree.map(lambda p: jnp.zeros_like(p, dtype=_dtype(p)), params)
         return {"count": jnp.zeros([], jnp.int32), "velocity": v}
 
     def update(grads, state, params=None):

@@ -22,7 +22,7 @@ def _nadam(learning_rate, b1, b2, eps, *, m_hat=_correct_m_hat, bias_correct_v=T
     """Correct skeleton: ``m_hat(m, g, t, b1)``, ``bias_correct_v`` or ``v_step_offset`` carries the bug."""
 
     def init(params):
-        z = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), _dtype(p)), params)
+        z = jax.tree.map(lambda p: jnp.zeros_like(p, dtype=_dtype(p)), params)
         return {"count": jnp.zeros([], jnp.int32), "mu": z, "nu": z}
 
     def update(grads, state, params=None):
@@ -71,7 +71,7 @@ def _scheduled_nadam(learning_rate, b1, b2, eps, psi):
     """NAdam with Dozat's momentum schedule mu_t = b1*(1 - 0.5*0.96^(t*psi)) and the running product of mu."""
 
     def init(params):
-        z = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), _dtype(p)), params)
+        z = jax.tree.map(lambda p: jnp.zeros_like(p, dtype=_dtype(p)), params)
         return {"count": jnp.zeros([], jnp.int32), "mu_product": jnp.ones([], jnp.float32), "mu": z, "nu": z}
 
     def update(grads, state, params=None):
@@ -115,7 +115,7 @@ class NadamWithStepAttribute:
         self.t = 0
 
     def init(self, params):
-        z = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), _dtype(p)), params)
+        z = jax.tree.map(lambda p: jnp.zeros_like(p, dtype=_dtype(p)), params)
         return (z, z)
 
     def update(self, grads, state, params=None):

@@ -15,7 +15,7 @@ def _nesterov(learning_rate, momentum, *, compute_dtype=None, cast_back=True, pl
         return compute_dtype or jnp.promote_types(jnp.result_type(x), jnp.float32)
 
     def init(params):
-        return (jnp.zeros([], jnp.int32), jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), dtype_of(p)), params))
+        return (jnp.zeros([], jnp.int32), jax.tree.map(lambda p: jnp.zeros_like(p, dtype=dtype_of(p)), params))
 
     def update(grads, state, params=None):
         del params

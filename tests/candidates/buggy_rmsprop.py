@@ -18,7 +18,7 @@ def _rmsprop(learning_rate, decay, eps, *, scale=None, lr_fn=None):
     lr_fn = lr_fn or (lambda lr, c: lr(c) if callable(lr) else lr)
 
     def init(params):
-        return {"count": jnp.zeros([], jnp.int32), "nu": jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), _dtype(p)), params)}
+        return {"count": jnp.zeros([], jnp.int32), "nu": jax.tree.map(lambda p: jnp.zeros_like(p, dtype=_dtype(p)), params)}
 
     def update(grads, state, params=None):
         del params
@@ -70,7 +70,7 @@ def float64_state(learning_rate, decay=0.9, eps=1e-8):
     decay64 = np.float64(decay)
 
     def init(params):
-        return {"count": jnp.zeros([], jnp.int32), "nu": jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), _dtype(p)), params)}
+        return {"count": jnp.zeros([], jnp.int32), "nu": jax.tree.map(lambda p: jnp.zeros_like(p, dtype=_dtype(p)), params)}
 
     def update(grads, state, params=None):
         del params

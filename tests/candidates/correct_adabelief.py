@@ -28,7 +28,7 @@ class AdaBelief:
 
     def init(self, params):
         zeros = jax.tree.map(
-            lambda p: jnp.zeros(jnp.shape(p), jnp.promote_types(jnp.result_type(p), jnp.float32)), params
+            lambda p: jnp.zeros_like(p, dtype=jnp.promote_types(jnp.result_type(p), jnp.float32)), params
         )
         return AdaBeliefState(jnp.zeros([], jnp.int32), zeros, zeros)
 

@@ -26,7 +26,7 @@ class Adagrad:
     def init(self, params):
         def fill(p):
             dtype = jnp.promote_types(jnp.result_type(p), jnp.float32)
-            return jnp.full(jnp.shape(p), self.initial_accumulator_value, dtype)
+            return jnp.full_like(p, self.initial_accumulator_value, dtype=dtype)
 
         return AdagradState(jnp.zeros([], jnp.int32), jax.tree.map(fill, params))
 
@@ -53,7 +53,7 @@ def adagrad_lax(learning_rate, initial_accumulator_value=0.1, eps=1e-7):
         def fill(p):
             p = jnp.asarray(p)
             dtype = jnp.promote_types(p.dtype, jnp.float32)
-            return lax.full(p.shape, initial_accumulator_value, dtype)
+            return lax.full_like(p, initial_accumulator_value, dtype)
 
         return {"t": lax.full((), 0, jnp.int32), "acc": jax.tree.map(fill, params)}
 

@@ -34,7 +34,7 @@ def _ema(beta, old, new):
 
 
 def _zeros(params, dtype_fn=_compute_dtype):
-    return jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), dtype_fn(p)), params)
+    return jax.tree.map(lambda p: jnp.zeros_like(p, dtype=dtype_fn(p)), params)
 
 
 def adam_folded_step(learning_rate, b1=0.9, b2=0.999, eps=1e-8):

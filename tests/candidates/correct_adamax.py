@@ -17,7 +17,7 @@ def adamax_flat(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
     def init(params):
         flat, _ = ravel_pytree(params)
         dtype = jnp.promote_types(flat.dtype, jnp.float32)
-        zeros = jnp.zeros(flat.shape, dtype)
+        zeros = jnp.zeros_like(flat, dtype=dtype)
         return {"count": jnp.zeros([], jnp.int32), "m": zeros, "u": zeros}
 
     def update(grads, state, params=None):
@@ -42,7 +42,7 @@ def adamax_where(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
 
     def init(params):
         def zeros(p):
-            return jnp.zeros(jnp.shape(p), jnp.promote_types(jnp.result_type(p), jnp.float32))
+            return jnp.zeros_like(p, dtype=jnp.promote_types(jnp.result_type(p), jnp.float32))
 
         return (jnp.zeros([], jnp.int32), jax.tree.map(zeros, params), jax.tree.map(zeros, params))
 

@@ -24,7 +24,7 @@ def momentum_dict(learning_rate, momentum=0.9):
     """Heavy-ball momentum with a dict state {"count", "velocity"} (optax.sgd(lr, momentum) semantics)."""
 
     def init(params):
-        velocity = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), _compute_dtype(p)), params)
+        velocity = jax.tree.map(lambda p: jnp.zeros_like(p, dtype=_compute_dtype(p)), params)
         return {"count": jnp.zeros([], jnp.int32), "velocity": velocity}
 
     def update(grads, state, params=None):
@@ -47,7 +47,7 @@ def momentum_lr_in_velocity(learning_rate, momentum=0.9):
     """Keras-style momentum with lr inside the velocity: v <- mu*v - lr*g; p <- p + v (same for constant lr)."""
 
     def init(params):
-        velocity = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), _compute_dtype(p)), params)
+        velocity = jax.tree.map(lambda p: jnp.zeros_like(p, dtype=_compute_dtype(p)), params)
         return (jnp.zeros([], jnp.int32), velocity)
 
     def update(grads, state, params=None):
@@ -71,7 +71,7 @@ def momentum_flat(learning_rate, momentum=0.9):
 
     def init(params):
         flat, _ = ravel_pytree(params)
-        return {"count": jnp.zeros([], jnp.int32), "v": jnp.zeros(flat.shape, _compute_dtype(flat))}
+        return {"count": jnp.zeros([], jnp.int32), "v": jnp.zeros_like(flat, dtype=_compute_dtype(flat))}
 
     def update(grads, state, params=None):
         del params

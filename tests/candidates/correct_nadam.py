@@ -14,7 +14,7 @@ def nadam_dict(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
 
     def init(params):
         def zeros(p):
-            return jnp.zeros(jnp.shape(p), jnp.promote_types(jnp.result_type(p), jnp.float32))
+            return jnp.zeros_like(p, dtype=jnp.promote_types(jnp.result_type(p), jnp.float32))
 
         return {"step": jnp.zeros([], jnp.int32), "m": jax.tree.map(zeros, params), "v": jax.tree.map(zeros, params)}
 

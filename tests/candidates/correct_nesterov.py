@@ -31,7 +31,7 @@ class Nesterov:
         return jnp.promote_types(jnp.result_type(x), jnp.float32)
 
     def init(self, params):
-        zeros = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), self._dtype(p)), params)
+        zeros = jax.tree.map(lambda p: jnp.zeros_like(p, dtype=self._dtype(p)), params)
         return NesterovState(jnp.zeros([], jnp.int32), zeros)
 
     def update(self, grads, state, params=None):

@@ -24,7 +24,7 @@ def rmsprop_tuple(learning_rate, decay=0.9, eps=1e-8):
 
     def init(params):
         r = jax.tree.map(
-            lambda p: jnp.zeros(jnp.shape(p), jnp.promote_types(jnp.result_type(p), jnp.float32)),
+            lambda p: jnp.zeros_like(p, dtype=jnp.promote_types(jnp.result_type(p), jnp.float32)),
             params,
         )
         return (jnp.zeros((), jnp.int32), r)
