@@ -29,8 +29,19 @@ class NumpyFactory:
     method: str
 
     def __call__(self, **hyperparameters):
-        kwargs = {self.rename.get(k, k): v for k, v in hyperparameters.items()}
+        # NumPy code expects plain numbers: `p -= jax_array` would silently leave p unchanged
+        kwargs = {self.rename.get(k, k): _plain(v) for k, v in hyperparameters.items()}
         return _NumpyTransform(self.cls, kwargs, self.method)
+
+
+def _plain(value):
+    """jnp/np scalars -> Python floats; schedules -> a function of the step returning a float."""
+    if callable(value):
+        return lambda count: float(value(count))
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
 
 
 class _OpaqueState:
@@ -59,13 +70,17 @@ class _NumpyTransform:
         leaves, treedef = jax.tree.flatten(params)
         grad_leaves = treedef.flatten_up_to(grads)
         obj = copy.deepcopy(state.obj)
-        new = [np.array(p, dtype=np.asarray(p).dtype, copy=True) for p in leaves]
+        # The class only hands back new parameters, and new - old loses the bits of |p| that the
+        # update does not have (|p|/|update| can be 100). In extended precision (np.longdouble,
+        # 64-bit mantissa on x86) that loss stays far below float64 rounding.
+        old = [np.asarray(p).astype(np.longdouble) for p in leaves]
+        new = [x.copy() for x in old]
         result = getattr(obj, self.method)(new, [np.asarray(g) for g in grad_leaves])
         if result is not None:  # an update(params, grads) -> new_params style
             new = list(result)
         updates = [
-            (np.asarray(n) - np.asarray(p)).astype(np.asarray(g).dtype)
-            for n, p, g in zip(new, leaves, grad_leaves)
+            (np.asarray(n, np.longdouble) - o).astype(np.asarray(g).dtype)
+            for n, o, g in zip(new, old, grad_leaves)
         ]
         return jax.tree.unflatten(treedef, updates), _OpaqueState(obj)
 

@@ -178,8 +178,8 @@ def load_third_party(target: str, reference: str | None) -> Candidate:
 
     if isinstance(obj, NumpyFactory):
         return Candidate(label=target, spec=spec, factory=obj, traceable=False)
-    if callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None)):
-        return Candidate(label=target, spec=spec, factory=None, instance=obj)
+    if not inspect.isclass(obj) and callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None)):
+        return Candidate(label=target, spec=spec, factory=None, instance=obj)  # a ready-made transform
     if not callable(obj):
         raise UsageError(
             f"--optim={target}: {attr_path} is a {type(obj).__name__}; expected a factory "

@@ -103,14 +103,14 @@ def mixed_dtypes(candidate: Candidate) -> Result:
     transform = build(candidate, lr, {}, "dtype", what)
     try:
         state = call_init(candidate.label, transform, params)
-        dts0 = [jnp.result_type(x) for x in jax.tree.leaves(state)]
+        dts0 = [jnp.result_type(x) for x in jax.tree.leaves(state) if hasattr(x, "dtype")]
         got = []
         p = params
         for t, g in enumerate(gs):
             u, state = call_update(candidate.label, transform, g, state, p, t + 1)
             got.append(_as_np(u))
             p = jax.tree.map(lambda a, b: a + b, p, u)
-        dts1 = [jnp.result_type(x) for x in jax.tree.leaves(state)]
+        dts1 = [jnp.result_type(x) for x in jax.tree.leaves(state) if hasattr(x, "dtype")]
     except CandidateError as exc:
         raise _fail(candidate, "dtype", what, str(exc)) from None
     if candidate.traceable and dts0 != dts1:

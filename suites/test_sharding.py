@@ -1,5 +1,7 @@
 """Sharded parameters: updates equal the unsharded run; state follows the parameters' sharding."""
 
+import warnings
+
 import pytest
 
 from pytest_optim.candidate import CheckFailure, NotApplicable
@@ -16,4 +18,6 @@ def test_sharded_parameters_on_4_devices(optim_candidate, optim_record):
     if not out["passed"]:
         raise CheckFailure(f"[sharding] {optim_candidate.label} (spec {optim_candidate.reference}) — "
                            f"parameters sharded over 4 devices\n  {out['message']}")
-    optim_record(Result("sharding", True, out.get("worst_ratio"), out["message"]))
+    for message in out.get("warnings", []):
+        warnings.warn(f"{optim_candidate.label}: {message}", stacklevel=1)
+    optim_record(Result("sharding", True, out.get("worst_ratio"), out["message"], {"warnings": out.get("warnings", [])}))

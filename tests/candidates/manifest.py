@@ -155,7 +155,7 @@ CANDIDATES = [
          "keras_adamax", notes=_DEFAULT_INVISIBLE + "with O(1) gradients; visible with tiny gradients or large eps"),
     _bug("buggy_adamax:bias_correction_off_by_one", "adamax", "bias correction 1 - b1^(t+1)", "bias-correction",
          "bias_correction_off_by_one"),
-    _bug("buggy_adamax:no_bias_correction", "adamax", "no bias correction", "bias-correction", "no_bias_correction"),
+    _bug("buggy_adamax:no_bias_correction", "adamax", "no bias correction", "bias-correction", "no_bias_correction_m"),  # adamax has only the first-moment correction
     _bug("buggy_adamax:ignores_eps", "adamax", "eps hard-coded to 1e-8", "ignored-hyperparameter",
          notes=_DEFAULT_INVISIBLE + "needs a large eps (e.g. 1e-3)"),
     # ----------------------------------------------------------------- nadam
@@ -170,7 +170,8 @@ CANDIDATES = [
          notes="eager single-stream trajectories are exact; update twice on one state, jit, scan or vmap reveal it"),
     # ----------------------------------------------------------------- adabelief
     _bug("buggy_adabelief:eps_root_only_in_update", "adabelief", "eps_root not accumulated into s", "eps-placement",
-         notes="needs eps_root >> 1e-16, or near-constant gradients (s -> 0) over a few hundred steps at the defaults"),
+         notes=_DEFAULT_INVISIBLE + "with O(1) gradients (the stored eps_root adds eps_root/(1-b2) = 1e-13 to s_hat); "
+         "visible with 1e-6 gradients at the defaults, or with eps_root >= 1e-8"),
     _bug("buggy_adabelief:belief_uses_previous_m", "adabelief", "belief term uses m_{t-1}", "wrong-rule"),
     _bug("buggy_adabelief:bias_correction_off_by_one", "adabelief", "bias corrections use b^(t+1)", "bias-correction",
          "bias_correction_off_by_one"),

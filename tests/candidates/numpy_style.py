@@ -11,7 +11,8 @@ class NumpyAdam:
     """Adam (Kingma & Ba Algorithm 1) in NumPy; moments m, v and step t kept as attributes."""
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.lr = lr  # a float or a schedule step -> lr
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
         self.t = 0
         self.m = None
         self.v = None
