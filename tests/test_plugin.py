@@ -147,3 +147,49 @@ def test_candidate_that_raises_fails_its_checks_and_the_rest_runs(pytester):
     assert "RuntimeError: only the default b1 is supported" in out
     result.assert_outcomes(passed=1, failed=1)
     assert (pytester.path / "r.json").exists() and (pytester.path / "r.md").exists()
+
+
+def test_hanging_candidate_fails_that_check_and_the_run_goes_on(pytester):
+    pytester.makepyfile(
+        mine=textwrap.dedent(
+            """
+            import time, optax
+            def adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
+                inner = optax.adam(learning_rate, b1, b2, eps)
+                def update(g, s, p=None):
+                    if b1 != 0.9:
+                        time.sleep(600)  # hangs, but only for a non-default b1
+                    return inner.update(g, s, p)
+                return optax.GradientTransformation(inner.init, update)
+            """
+        )
+    )
+    result = pytester.runpytest_subprocess(
+        "--optim=mine:adam", "--optim-reference=adam", "--optim-timeout=30", "--optim-report=r",
+        "-k", "test_hyperparameter_honoured and b1 and float64 or test_pure",
+    )
+    assert result.ret == 1
+    result.assert_outcomes(passed=1, failed=1)
+    doc = json.loads((pytester.path / "r.json").read_text())
+    (failure,) = doc["candidates"]["mine:adam"]["families"]["hyperparameters"]["failures"]
+    assert "did not finish this check in time" in failure["message"]
+
+
+def test_wrong_tree_from_candidate_is_one_clear_message(pytester):
+    pytester.makepyfile(
+        mine=textwrap.dedent(
+            """
+            import jax, optax
+            def adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
+                inner = optax.adam(learning_rate, b1, b2, eps)
+                def update(g, s, p=None):
+                    u, s = inner.update(g, s, p)
+                    return jax.tree.leaves(u), s  # a list of leaves instead of the gradients' tree
+                return optax.GradientTransformation(inner.init, update)
+            """
+        )
+    )
+    result = pytester.runpytest_subprocess("--optim=mine:adam", "--optim-reference=adam", "-k", "test_pure")
+    assert result.ret == 1
+    out = result.stdout.str()
+    assert "updates have the wrong tree structure" in out and "Traceback" not in out
