@@ -7,7 +7,6 @@ own tests too (see docs/third-party.md).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 
 from pytest_optim import problems, tolerance
 from pytest_optim.candidate import Candidate, CandidateError, CheckFailure
-from pytest_optim.compare import Comparison, compare_updates, diagnose, oracle_updates
+from pytest_optim.compare import compare_updates, diagnose, oracle_updates
 from pytest_optim.run import apply_updates, call_init, call_update, leaf_paths, replay, trajectory
 
 

@@ -9,7 +9,6 @@ each known alternative convention of the spec and reports the one the candidate 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 

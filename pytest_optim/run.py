@@ -6,7 +6,6 @@ as one clear sentence instead of a traceback from deep inside JAX.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Callable
 
 import jax
