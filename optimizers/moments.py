@@ -30,6 +30,11 @@ def _ema(beta, old, new):
     return jnp.asarray(beta, old.dtype) * old + jnp.asarray(1 - beta, old.dtype) * new
 
 
+def _ema_plus(beta, old, new, const):
+    """beta * old + ((1 - beta) * new + const), in old's dtype."""
+    return jnp.asarray(beta, old.dtype) * old + (jnp.asarray(1 - beta, old.dtype) * new + jnp.asarray(const, old.dtype))
+
+
 def _init(params):
     return MomentsState(
         count=jnp.zeros([], jnp.int32), mu=zeros_like_compute(params), nu=zeros_like_compute(params)
@@ -156,8 +161,11 @@ def adabelief(
         g = as_compute(grads)
         t = increment(state.count)
         mu = jax.tree.map(lambda m, gi: _ema(b1, m, gi), state.mu, g)
+        # s_t = b2 s + ((1 - b2)(g - m)^2 + eps_root): the paper's sum, grouped so that XLA does not
+        # fuse the s update a second time into the direction (reading the old s after the in-place
+        # write, hence a copy of s each step: 14 memory passes instead of 11, as optax's adabelief).
         nu = jax.tree.map(
-            lambda s, gi, m: _ema(b2, s, (gi - m) * (gi - m)) + jnp.asarray(eps_root, s.dtype),
+            lambda s, gi, m: _ema_plus(b2, s, (gi - m) * (gi - m), eps_root),
             state.nu,
             g,
             mu,

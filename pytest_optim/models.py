@@ -24,11 +24,19 @@ def _dense(key, n_in: int, n_out: int, gain: float = 2.0) -> dict:
 # -- MLP (MNIST) ----------------------------------------------------------------------------------
 
 
-def mlp_init(key, sizes: Sequence[int]) -> dict:
-    """He-initialised dense layers ``sizes[0] -> ... -> sizes[-1]``."""
+def mlp_init(key, sizes: Sequence[int], normal_scale: float | None = None) -> dict:
+    """Dense layers ``sizes[0] -> ... -> sizes[-1]``: He-initialised, or with weights and biases
+    drawn from N(0, normal_scale^2) (the init of JAX's "Training a simple neural network" tutorial)."""
     keys = jax.random.split(key, len(sizes) - 1)
-    return {f"dense_{i}": _dense(k, a, b, 2.0 if i < len(sizes) - 2 else 1.0)
-            for i, (k, a, b) in enumerate(zip(keys, sizes[:-1], sizes[1:]))}
+    if normal_scale is None:
+        return {f"dense_{i}": _dense(k, a, b, 2.0 if i < len(sizes) - 2 else 1.0)
+                for i, (k, a, b) in enumerate(zip(keys, sizes[:-1], sizes[1:]))}
+    params = {}
+    for i, (k, a, b) in enumerate(zip(keys, sizes[:-1], sizes[1:])):
+        kw, kb = jax.random.split(k)
+        params[f"dense_{i}"] = {"w": jax.random.normal(kw, (a, b), F32) * F32(normal_scale),
+                                "b": jax.random.normal(kb, (b,), F32) * F32(normal_scale)}
+    return params
 
 
 def mlp_apply(params: dict, x) -> jnp.ndarray:

@@ -80,7 +80,7 @@ def make_plots(directory: str) -> list[Path]:
             axes[1].plot(r["eval_steps"], [100 * a for a in r["test_accuracy"]], marker="o", ms=3, label=name)
             axes[2].plot(*_smooth(r["grad_norm"], window), label=name, lw=1.2)
         title = runs[0].get("title", ds_dir.name)
-        axes[0].set(title=f"{title}: training loss (moving mean)", xlabel="step", ylabel="cross-entropy")
+        axes[0].set(title=f"{title}: training loss (moving mean)", xlabel="step", ylabel="training loss")
         axes[0].set_yscale("log")
         axes[1].set(title=f"{title}: test accuracy", xlabel="step", ylabel="%")
         axes[2].set(title=f"{title}: gradient norm (moving mean)", xlabel="step", ylabel="||g||")

@@ -7,11 +7,11 @@ command line without test paths, it runs the bundled conformance suites (from an
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
 
+from pytest_optim import option_checks
 from pytest_optim import report as _report
 from pytest_optim.candidate import Candidate, CheckFailure, NotApplicable, UsageError, parse_selection
 
@@ -82,7 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     if config.getoption("optim_reference") and not any(":" in c.label for c in candidates):
         raise pytest.UsageError("--optim-reference only applies with --optim=MODULE:ATTR")
-    _check_report_path(config.getoption("optim_report"))
+    option_checks.check_all(config)
     config.stash[CANDIDATES] = candidates
     if not candidates:
         return
@@ -95,21 +95,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_report.ReportPlugin(config), "optim-report")
     if config.getoption("optim_fail_fast"):
         config.pluginmanager.register(FailFast(), "optim-fail-fast")
-
-
-def _check_report_path(path: str | None) -> None:
-    """An unwritable --optim-report is a usage error now, not a lost report at the end."""
-    if not path:
-        return
-    folder = _report.report_paths(path)[0].parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".optim-write-check"):
-            pass
-    except OSError as exc:
-        raise pytest.UsageError(
-            f"--optim-report={path}: cannot write to {folder} ({exc.strerror or exc}); choose a writable path"
-        ) from None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -25,7 +25,7 @@ def add_options(group: pytest.OptionGroup) -> None:
     )
     group.addoption(
         "--optim-full", action="store_true", default=False,
-        help="full-size workloads (seed 001: full MNIST, 10 epochs, MLP 784-1024-1024-10) instead of "
+        help="full-size workloads (seed 001: full MNIST, 10 epochs, the seed-001 MLP 784-512-512-10) instead of "
         "the CI-sized ones; slow on a CPU.",
     )
     group.addoption(

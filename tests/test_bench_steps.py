@@ -82,6 +82,15 @@ def test_memory_passes_counts_floor_and_adam():
     assert adam["passes"] >= 7  # read p, g, m, v and write p, m, v at the very least
 
 
+@pytest.mark.parametrize("name", sorted(optimizers.REGISTRY))
+def test_bundled_step_copies_no_state(name):
+    """A donated step must update its state in place. optax's adabelief copies s every step (XLA
+    fuses the s update twice and the second copy reads the old s); ours is grouped so it does not."""
+    n = 10**5
+    passes = bench.memory_passes(bench.compiled_text(optimizers.REGISTRY[name](1e-3), bench.size_workload(n)), n)
+    assert passes["copies"] == 0, passes
+
+
 def test_summary_and_plot(tmp_path):
     from pytest_optim.bench_fixtures import summary_lines
     from pytest_optim.bench_plot import write_plot

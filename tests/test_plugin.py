@@ -33,10 +33,20 @@ GOOD = textwrap.dedent(
         (["--optim=sgd", "--optim-reference=adam"], "only applies"),
         (["--optim=sgd", "--optim-report=/proc/nope/report"], "--optim-report=/proc/nope/report: cannot write"),
         (["--optim=sgd", "--optim-seed=minus"], "invalid int value"),
+        (["--optim=sgd", "--optim-seed=-1"], "--optim-seed=-1: must be at least 0"),
+        (["--optim=sgd", "--optim-timeout=-5"], "--optim-timeout=-5.0: must be at least 0"),
+        (["--optim=sgd", "--optim-bench-rounds=0"], "--optim-bench-rounds=0: must be at least 1"),
+        (["--optim=sgd", "--optim-bench=huge"], "invalid choice: 'huge'"),
+        (["--optim=sgd", "--optim-report=out.html"], "unknown report format '.html'"),
+        (["--optim=sgd", "--optim-bench-plot=plot.bmpx"], "unknown plot format '.bmpx'"),
+        (["--optim=sgd", "--optim-bench-plot=/proc/nope/b.png"], "--optim-bench-plot=/proc/nope/b.png: cannot write"),
+        (["--optim=sgd", "--optim-plots=/proc/nope"], "--optim-plots=/proc/nope: cannot write"),
+        (["--optim=sgd", "--optim-plots=mine.py"], "--optim-plots=mine.py: is a file"),
     ],
     ids=["unknown", "empty", "no-module", "no-attr", "no-reference", "bad-reference",
          "import-raises", "not-callable", "malformed", "reference-for-bundled", "report-unwritable",
-         "bad-seed"],
+         "bad-seed", "negative-seed", "negative-timeout", "zero-rounds", "bench-mode", "report-format",
+         "plot-format", "plot-unwritable", "plots-unwritable", "plots-is-file"],
 )
 def test_usage_errors_exit_4_with_one_line(pytester, args, message):
     pytester.makepyfile(mine=GOOD + "\nVALUE = 3\n", broken="x = 1 / 0\n")
@@ -193,3 +203,43 @@ def test_wrong_tree_from_candidate_is_one_clear_message(pytester):
     assert result.ret == 1
     out = result.stdout.str()
     assert "updates have the wrong tree structure" in out and "Traceback" not in out
+
+
+FAULTY = textwrap.dedent(
+    """
+    import jax, jax.numpy as jnp, optax
+    def _wrap(fault):
+        def factory(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
+            inner = optax.adam(learning_rate, b1, b2, eps)
+            def update(g, s, p=None):
+                u, s = inner.update(g, s, p)
+                return jax.tree.map(fault, u), s
+            return optax.GradientTransformation(inner.init, update)
+        return factory
+    nan = _wrap(lambda u: u * jnp.nan)
+    inf = _wrap(lambda u: u / 0.0)
+    f16 = _wrap(lambda u: u.astype(jnp.float16))
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "fault, message",
+    [("nan", "got nan, the float64 oracle says -0 (non-finite update)"),
+     ("inf", "(non-finite update)"),
+     ("f16", "update leaf ['b'] has dtype float16 but the gradient is float32 (step 1)")],
+)
+def test_faulty_updates_fail_that_check_with_a_message_and_the_report_is_whole(pytester, fault, message):
+    pytester.makepyfile(mine=FAULTY)
+    result = pytester.runpytest_subprocess(
+        f"--optim=mine:{fault}", "--optim-reference=adam", "--optim-report=r",
+        "-k", "test_zero_gradients and float32 or test_no_recompilation",
+    )
+    assert result.ret == 1
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    assert message in out and "Traceback" not in out
+    doc = json.loads((pytester.path / "r.json").read_text())
+    summary = doc["candidates"][f"mine:{fault}"]
+    assert (summary["passed"], summary["failed"]) == (1, 1)
+    assert "FAIL" in (pytester.path / "r.md").read_text()

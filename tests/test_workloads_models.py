@@ -63,3 +63,22 @@ def test_plots_overlay_optimizers_atomically(tmp_path):
     assert (tmp_path / "mnist.png").read_bytes()[:4] == b"\x89PNG"
     assert [r["label"] for r in json.loads((tmp_path / "mnist.json").read_text())["runs"]] == ["adam", "pkg.mod:sgd"]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_full_mnist_is_seed_001_setting():
+    """--optim-full MNIST: raw pixels, N(0, 0.01^2) init, 784-512-512-10, loss = -mean(logp * onehot)."""
+    import jax
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (64, 28, 28, 1)).astype(np.uint8)
+    y = rng.integers(0, 10, 64)
+    wl = workloads.mnist(Arrays("mnist", x, y, x[:8], y[:8]), workloads.SETTINGS[("mnist", "full")])
+    assert float(wl.x_train.max()) == float(x.max())  # not divided by 255
+    params = wl.init(0)
+    assert [params[f"dense_{i}"]["w"].shape for i in range(3)] == [(784, 512), (512, 512), (512, 10)]
+    w = np.asarray(params["dense_1"]["w"])
+    assert abs(w.std() - 0.01) < 0.001 and abs(float(np.asarray(params["dense_1"]["b"]).std()) - 0.01) < 0.003
+    logp = jax.nn.log_softmax(wl.apply_fn(params, wl.x_train))
+    tutorial_loss = -jnp.mean(logp * jax.nn.one_hot(wl.y_train, 10))
+    np.testing.assert_allclose(float(wl.loss(params, wl.x_train, wl.y_train)), float(tutorial_loss), rtol=1e-6)

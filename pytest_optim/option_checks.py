@@ -1,0 +1,61 @@
+"""Option values checked at start-up: a bad value is one usage error (exit 4) before any check runs,
+not a traceback or a lost report/plot at the end of a long run."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Formats pytest-optim writes. The plot list is the subset of matplotlib's formats that we
+# document; matplotlib itself is only imported when the plot is drawn.
+REPORT_SUFFIXES = ("", ".json", ".md")
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+def check_all(config: pytest.Config) -> None:
+    """Raise ``pytest.UsageError`` for the first bad option value."""
+    _at_least(config, "optim_seed", "--optim-seed", 0, "a seed for NumPy/JAX, e.g. --optim-seed=0")
+    _at_least(config, "optim_timeout", "--optim-timeout", 0, "seconds per check, 0 to disable")
+    _at_least(config, "optim_bench_rounds", "--optim-bench-rounds", 1, "the number of timed rounds, e.g. 11")
+    report = config.getoption("optim_report", None)
+    if report:
+        suffix = Path(report).suffix
+        if suffix not in REPORT_SUFFIXES and suffix[1:].isalpha():
+            raise pytest.UsageError(
+                f"--optim-report={report}: unknown report format '{suffix}'; the report is written as "
+                f"PATH.json and PATH.md, so give PATH, PATH.json or PATH.md")
+        from pytest_optim.report import report_paths
+
+        writable("--optim-report", report, report_paths(report)[0].parent)
+    plot = config.getoption("optim_bench_plot", None)
+    if plot:
+        if Path(plot).suffix.lower() not in PLOT_SUFFIXES:
+            raise pytest.UsageError(
+                f"--optim-bench-plot={plot}: unknown plot format '{Path(plot).suffix}'; "
+                f"use one of {', '.join(PLOT_SUFFIXES)}")
+        writable("--optim-bench-plot", plot, Path(plot).parent)
+    plots = config.getoption("optim_plots", None)
+    if plots:
+        if Path(plots).exists() and not Path(plots).is_dir():
+            raise pytest.UsageError(f"--optim-plots={plots}: is a file; give a directory to write the plots into")
+        writable("--optim-plots", plots, Path(plots))
+
+
+def _at_least(config: pytest.Config, dest: str, flag: str, low: float, what: str) -> None:
+    value = config.getoption(dest, None)
+    if value is not None and value < low:
+        raise pytest.UsageError(f"{flag}={value}: must be at least {low}; expected {what}")
+
+
+def writable(flag: str, value: str, folder: Path) -> None:
+    """Create ``folder`` if needed and prove a file can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".optim-write-check"):
+            pass
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"{flag}={value}: cannot write to {folder} ({exc.strerror or exc}); choose a writable path"
+        ) from None
