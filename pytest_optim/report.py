@@ -80,11 +80,14 @@ class ReportPlugin:
                 verdict = "failed"
                 message = _longrepr_message(report)
                 row["failures"].append({"test": test, "message": message})
+            check = {"test": test, "verdict": verdict}
             for name, value in report.user_properties:
-                if name == "optim_result" and value.get("worst_ratio") is not None:
-                    w = row["worst_ratio"]
-                    row["worst_ratio"] = value["worst_ratio"] if w is None else max(w, value["worst_ratio"])
-            row["checks"].append({"test": test, "verdict": verdict})
+                if name == "optim_result":
+                    check["result"] = value  # what the check measured (worst ratio, detail, figures)
+                    if value.get("worst_ratio") is not None:
+                        w = row["worst_ratio"]
+                        row["worst_ratio"] = value["worst_ratio"] if w is None else max(w, value["worst_ratio"])
+            row["checks"].append(check)
 
     def summary(self) -> dict:
         candidates: dict[str, dict] = {}
