@@ -17,6 +17,12 @@ def add_options(group: pytest.OptionGroup) -> None:
         help="timed rounds per benchmark, each interleaving ours/optax/floor (default: smoke 3, full 11).",
     )
     group.addoption(
+        "--optim-bench-json", metavar="PATH", default=None,
+        help="write pytest-benchmark's JSON (machine info, every timing, our ratios in extra_info) to "
+        "PATH atomically: unlike --benchmark-json, which empties its file when the run starts, an "
+        "interrupted run leaves the previous PATH intact.",
+    )
+    group.addoption(
         "--optim-bench-plot", metavar="PATH", default=None,
         help="write a plot of steps/s against parameter count (ours vs optax, per optimizer) to PATH "
         "(needs matplotlib; .png/.pdf/.svg).",

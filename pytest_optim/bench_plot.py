@@ -11,7 +11,8 @@ import json
 import math
 import os
 import sys
-import tempfile
+
+from pytest_optim import atomic
 
 
 def results_from_json(path: str) -> list[dict]:
@@ -56,16 +57,9 @@ def write_plot(results: list[dict], path: str) -> str:
     device = rows[0].get("device", "")
     fig.suptitle(f"optimizer step throughput, ours vs optax - {device}", fontsize=10)
     fig.tight_layout(rect=(0, 0.07, 1, 0.96))
-    folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1] or ".png"
-    fd, tmp = tempfile.mkstemp(prefix=".bench-plot-", suffix=suffix, dir=folder)
-    os.close(fd)
+    fmt = (os.path.splitext(path)[1] or ".png")[1:]
     try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        atomic.write(path, lambda fh: fig.savefig(fh, format=fmt, dpi=110))
     finally:
         plt.close(fig)
     return path

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pytest_optim import atomic
+
 INSTALL_HINT = "pip install 'pytest-optim[data]'"
 
 
@@ -205,7 +207,9 @@ def _builder(ds: DatasetInfo, data_dir: str, local: bool):
 
         LocalCifar10.url_infos = url_infos
         return LocalCifar10(data_dir=data_dir)
-    from tensorflow_datasets.datasets.imdb_reviews.imdb_reviews_dataset_builder import Builder
+    from tensorflow_datasets.datasets.imdb_reviews.imdb_reviews_dataset_builder import (
+        Builder,
+    )
 
     class LocalImdbReviews(Builder, skip_registration=True):
         name = "imdb_reviews"
@@ -234,7 +238,9 @@ def prepare(name: str, data_dir: str, source: str | None = None, download: bool 
         tmp = Path(tempfile.mkdtemp(prefix=f"prepare-{ds.name}-", dir=work))
         try:
             import tensorflow_datasets as tfds
-            from tensorflow_datasets.core.download.download_manager import NonMatchingChecksumError
+            from tensorflow_datasets.core.download.download_manager import (
+                NonMatchingChecksumError,
+            )
 
             staged = tmp / "data"
             builder = _builder(ds, str(staged), local=folder is not None and not ds.stock_checksums)
@@ -299,16 +305,7 @@ def _save_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:
             payload[k + "__offsets"] = np.cumsum([0] + [len(e) for e in enc]).astype(np.int64)
         else:
             payload[k] = v
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **payload)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic.write(path, lambda fh: np.savez(fh, **payload))
 
 
 def _load_cache(path: Path) -> dict[str, np.ndarray]:

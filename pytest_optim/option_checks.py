@@ -29,6 +29,9 @@ def check_all(config: pytest.Config) -> None:
         from pytest_optim.report import report_paths
 
         writable("--optim-report", report, report_paths(report)[0].parent)
+    bench_json = config.getoption("optim_bench_json", None)
+    if bench_json:
+        writable("--optim-bench-json", bench_json, Path(bench_json).parent)
     plot = config.getoption("optim_bench_plot", None)
     if plot:
         if Path(plot).suffix.lower() not in PLOT_SUFFIXES:

@@ -9,25 +9,10 @@ Every file is written to a temporary name and moved into place with ``os.replace
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
-
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+from pytest_optim import atomic
 
 
 def _safe(label: str) -> str:
@@ -40,7 +25,7 @@ def write_curves(directory: str, run, workload=None) -> Path:
         data.update(title=workload.title, model=workload.settings.model, notes=workload.notes,
                     batch_size=workload.settings.batch_size, epochs=workload.settings.epochs)
     path = Path(directory) / "curves" / _safe(run.dataset) / f"{_safe(run.label)}.json"
-    _atomic_write(path, lambda f: f.write(json.dumps(data).encode()))
+    atomic.write(path, lambda f: f.write(json.dumps(data).encode()))
     return path
 
 
@@ -93,9 +78,9 @@ def make_plots(directory: str) -> list[Path]:
             fig.suptitle(f"{title}: {sub}; {runs[0].get('notes', '')}", fontsize=9)
         fig.tight_layout()
         png = Path(directory) / f"{ds_dir.name}.png"
-        _atomic_write(png, lambda f: fig.savefig(f, format="png", dpi=90))
+        atomic.write(png, lambda f: fig.savefig(f, format="png", dpi=90))
         plt.close(fig)
         js = Path(directory) / f"{ds_dir.name}.json"
-        _atomic_write(js, lambda f: f.write(json.dumps({"dataset": ds_dir.name, "runs": runs}).encode()))
+        atomic.write(js, lambda f: f.write(json.dumps({"dataset": ds_dir.name, "runs": runs}).encode()))
         written += [png, js]
     return written

@@ -13,6 +13,7 @@ import pytest
 
 from pytest_optim import option_checks
 from pytest_optim import report as _report
+from pytest_optim.atomic import AtomicFile
 from pytest_optim.candidate import Candidate, CheckFailure, NotApplicable, UsageError, parse_selection
 
 CANDIDATES = pytest.StashKey[list]()
@@ -83,6 +84,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("optim_reference") and not any(":" in c.label for c in candidates):
         raise pytest.UsageError("--optim-reference only applies with --optim=MODULE:ATTR")
     option_checks.check_all(config)
+    if config.getoption("optim_bench_json", None):  # before pytest-benchmark's (trylast) configure
+        if config.getoption("benchmark_json", None):
+            raise pytest.UsageError("give either --optim-bench-json or --benchmark-json, not both")
+        config.option.benchmark_json = AtomicFile(config.getoption("optim_bench_json"))
     config.stash[CANDIDATES] = candidates
     if not candidates:
         return
@@ -95,6 +100,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_report.ReportPlugin(config), "optim-report")
     if config.getoption("optim_fail_fast"):
         config.pluginmanager.register(FailFast(), "optim-fail-fast")
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
+    """An interrupted run keeps the previous --optim-bench-json (pytest-benchmark writes it in its
+    own sessionfinish wrapper, which runs inside this one)."""
+    target = getattr(session.config.option, "benchmark_json", None)
+    if isinstance(target, AtomicFile) and exitstatus == pytest.ExitCode.INTERRUPTED:
+        target.cancelled = True
+    yield
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

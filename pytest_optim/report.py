@@ -8,14 +8,14 @@ Files are written atomically: a temporary file in the same folder, then os.repla
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
 from collections import defaultdict
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
 import pytest
+
+from pytest_optim import atomic
 
 
 def result_dict(result) -> dict:
@@ -23,17 +23,7 @@ def result_dict(result) -> dict:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic.write_text(path, text)
 
 
 def _candidate_of(report) -> str | None:
@@ -100,9 +90,13 @@ class ReportPlugin:
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
         data = self.summary()
+        tr = terminalreporter
+        path = config.getoption("optim_report")
+        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        if path and interrupted:
+            tr.write_line(f"optim report: run interrupted; {path} left as it was", yellow=True)
         if not data:
             return
-        tr = terminalreporter
         tr.section("pytest-optim conformance")
         for cand, entry in data.items():
             verdict = "FAIL" if entry["failed"] else "PASS"
@@ -115,8 +109,7 @@ class ReportPlugin:
                 for failure in row["failures"][:3]:
                     first = failure["message"].strip().splitlines()
                     tr.write_line(f"  FAILED {failure['test']}: " + " | ".join(s.strip() for s in first[:4]))
-        path = config.getoption("optim_report")
-        if path:
+        if path and not interrupted:
             try:
                 written = write_report(path, data, config)
                 tr.write_line(f"optim report: {', '.join(str(p) for p in written)}")

@@ -219,27 +219,58 @@ FAULTY = textwrap.dedent(
     nan = _wrap(lambda u: u * jnp.nan)
     inf = _wrap(lambda u: u / 0.0)
     f16 = _wrap(lambda u: u.astype(jnp.float16))
+    def no_methods(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
+        return {"learning_rate": learning_rate}  # not a transform
     """
 )
 
 
 @pytest.mark.parametrize(
-    "fault, message",
-    [("nan", "got nan, the float64 oracle says -0 (non-finite update)"),
-     ("inf", "(non-finite update)"),
-     ("f16", "update leaf ['b'] has dtype float16 but the gradient is float32 (step 1)")],
+    "fault, message, failed",
+    [("nan", "got nan, the float64 oracle says -0 (non-finite update)", 1),
+     ("inf", "(non-finite update)", 1),
+     ("f16", "update leaf ['b'] has dtype float16 but the gradient is float32 (step 1)", 1),
+     ("no_methods", "returned dict, which has no callable init; expected an object with init(params)", 2)],
+    ids=["nan", "inf", "wrong-dtype", "not-a-transform"],
 )
-def test_faulty_updates_fail_that_check_with_a_message_and_the_report_is_whole(pytester, fault, message):
+def test_faulty_updates_fail_that_check_with_a_message_and_the_report_is_whole(pytester, fault, message, failed):
     pytester.makepyfile(mine=FAULTY)
     result = pytester.runpytest_subprocess(
         f"--optim=mine:{fault}", "--optim-reference=adam", "--optim-report=r",
         "-k", "test_zero_gradients and float32 or test_no_recompilation",
     )
     assert result.ret == 1
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=2 - failed, failed=failed)
     out = result.stdout.str()
     assert message in out and "Traceback" not in out
     doc = json.loads((pytester.path / "r.json").read_text())
     summary = doc["candidates"][f"mine:{fault}"]
-    assert (summary["passed"], summary["failed"]) == (1, 1)
+    assert (summary["passed"], summary["failed"]) == (2 - failed, failed)
     assert "FAIL" in (pytester.path / "r.md").read_text()
+
+
+def test_interrupted_run_keeps_the_previous_report(pytester):
+    args = ["--optim=sgd", "--optim-report=r", "-k", "test_pure or test_dtypes_preserved", "-p", "no:randomly"]
+    assert pytester.runpytest_subprocess(*args).ret == 0
+    before = (pytester.path / "r.json").read_bytes(), (pytester.path / "r.md").read_bytes()
+    pytester.makepyfile(ctrl_c="def pytest_runtest_call(item):\n    raise KeyboardInterrupt\n")
+    second = pytester.runpytest_subprocess(*args, "-p", "ctrl_c")
+    assert second.ret == pytest.ExitCode.INTERRUPTED
+    assert "run interrupted; r left as it was" in second.stdout.str()
+    assert ((pytester.path / "r.json").read_bytes(), (pytester.path / "r.md").read_bytes()) == before
+
+
+def test_bench_json_is_atomic_and_survives_an_interrupted_run(pytester):
+    args = ["--optim=sgd", "--optim-bench=smoke", "--optim-bench-rounds=1", "--optim-bench-json=b.json",
+            "-k", "test_step_time and n1e3 and dispatch", "-p", "no:randomly"]
+    first = pytester.runpytest_subprocess(*args)
+    assert first.ret == 0, first.stdout.str()
+    doc = json.loads((pytester.path / "b.json").read_text())
+    assert doc["machine_info"] and doc["benchmarks"][0]["extra_info"]["ours_vs_optax"] > 0
+    before = (pytester.path / "b.json").read_bytes()
+    # a second run interrupted (Ctrl-C) half-way keeps the first run's file as it was
+    pytester.makepyfile(ctrl_c="def pytest_runtest_call(item):\n    raise KeyboardInterrupt\n")
+    second = pytester.runpytest_subprocess(*args, "-p", "ctrl_c")
+    assert second.ret == pytest.ExitCode.INTERRUPTED
+    assert (pytester.path / "b.json").read_bytes() == before
+    assert not list(pytester.path.glob(".b.json.*"))
