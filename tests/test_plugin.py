@@ -261,7 +261,9 @@ def test_interrupted_run_keeps_the_previous_report(pytester):
     assert ((pytester.path / "r.json").read_bytes(), (pytester.path / "r.md").read_bytes()) == before
 
 
-def test_bench_json_is_atomic_and_survives_an_interrupted_run(pytester):
+def test_bench_json_is_atomic_and_survives_an_interrupted_run(pytester, monkeypatch):
+    # under an outer `pytest -n 2` the worker's variable would make pytest-benchmark disable itself
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     args = ["--optim=sgd", "--optim-bench=smoke", "--optim-bench-rounds=1", "--optim-bench-json=b.json",
             "-k", "test_step_time and n1e3 and dispatch", "-p", "no:randomly"]
     first = pytester.runpytest_subprocess(*args)
