@@ -261,15 +261,20 @@ def test_interrupted_run_keeps_the_previous_report(pytester):
     assert ((pytester.path / "r.json").read_bytes(), (pytester.path / "r.md").read_bytes()) == before
 
 
-def test_bench_json_is_atomic_and_survives_an_interrupted_run(pytester, monkeypatch):
+def test_third_party_bench_json_is_atomic_and_survives_an_interrupted_run(pytester, monkeypatch):
     # under an outer `pytest -n 2` the worker's variable would make pytest-benchmark disable itself
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
-    args = ["--optim=sgd", "--optim-bench=smoke", "--optim-bench-rounds=1", "--optim-bench-json=b.json",
-            "-k", "test_step_time and n1e3 and dispatch", "-p", "no:randomly"]
+    # a third-party candidate gets the same benchmarks, summary table and JSON as a bundled one
+    pytester.makepyfile(mine=GOOD)
+    args = ["--optim=mine:adam", "--optim-reference=adam", "--optim-bench=smoke", "--optim-bench-rounds=1",
+            "--optim-bench-json=b.json", "-k", "test_step_time and n1e3 and dispatch", "-p", "no:randomly"]
     first = pytester.runpytest_subprocess(*args)
     assert first.ret == 0, first.stdout.str()
+    first.stdout.fnmatch_lines(["*pytest-optim benchmarks*", "*vs optax*x floor*", "mine:adam*n1e3*dispatch*"])
     doc = json.loads((pytester.path / "b.json").read_text())
-    assert doc["machine_info"] and doc["benchmarks"][0]["extra_info"]["ours_vs_optax"] > 0
+    (bench,) = doc["benchmarks"]
+    assert doc["machine_info"] and bench["extra_info"]["optimizer"] == "mine:adam"
+    assert bench["extra_info"]["spec"] == "adam" and bench["extra_info"]["ours_vs_optax"] > 0
     before = (pytester.path / "b.json").read_bytes()
     # a second run interrupted (Ctrl-C) half-way keeps the first run's file as it was
     pytester.makepyfile(ctrl_c="def pytest_runtest_call(item):\n    raise KeyboardInterrupt\n")
