@@ -32,28 +32,3 @@ def write(path: str | Path, fill: Callable[[BinaryIO], object]) -> Path:
 def write_text(path: str | Path, text: str) -> Path:
     return write(path, lambda fh: fh.write(text.encode("utf-8")))
 
-
-class AtomicFile:
-    """Stands in for the file object pytest-benchmark opens for ``--benchmark-json`` (which
-    truncates the file when the run *starts*): bytes are collected and written atomically when
-    the ``with`` block ends without an error."""
-
-    def __init__(self, path: str | Path):
-        self.name = str(path)
-        self._chunks: list[bytes] = []
-        self.cancelled = False  # set when the run was interrupted: keep the previous file
-
-    def __enter__(self) -> "AtomicFile":
-        self._chunks = []
-        return self
-
-    def write(self, data: bytes) -> int:
-        self._chunks.append(data)
-        return len(data)
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None and not self.cancelled:
-            write(self.name, lambda fh: fh.write(b"".join(self._chunks)))
-
-    def __str__(self) -> str:
-        return self.name

@@ -18,9 +18,11 @@ def add_options(group: pytest.OptionGroup) -> None:
     )
     group.addoption(
         "--optim-bench-json", metavar="PATH", default=None,
-        help="write pytest-benchmark's JSON (machine info, every timing, our ratios in extra_info) to "
-        "PATH atomically: unlike --benchmark-json, which empties its file when the run starts, an "
-        "interrupted run leaves the previous PATH intact.",
+        help="at the end of the run, write the step-time benchmarks as pytest-benchmark's JSON (machine "
+        "and commit info, every timing, our ratios in extra_info) to PATH atomically: an "
+        "interrupted run (Ctrl-C) leaves the previous PATH intact, unlike --benchmark-json (which "
+        "pytest-benchmark 4 empties when the run starts and 5 overwrites with the partial run). "
+        "Not together with --benchmark-json.",
     )
     group.addoption(
         "--optim-bench-plot", metavar="PATH", default=None,

@@ -28,7 +28,11 @@ class NotApplicable(Exception):
 
 
 class CandidateError(Exception):
-    """The candidate misbehaved while being built or called (raised inside checks)."""
+    """The candidate misbehaved while being built (``stage="build"``) or called (raised inside checks)."""
+
+    def __init__(self, message: str, stage: str = "run"):
+        super().__init__(message)
+        self.stage = stage
 
 
 @dataclass
@@ -69,10 +73,11 @@ class Candidate:
             raise CandidateError(
                 f"{self.label}({_kw(kwargs)}) raised TypeError: {exc}. The harness calls the factory "
                 f"with the {self.spec.name} spec's hyperparameters by keyword, with optax's names "
-                f"({', '.join(self.spec.hyperparameters)})."
+                f"({', '.join(self.spec.hyperparameters)}).", stage="build"
             ) from exc
         except Exception as exc:  # noqa: BLE001 - any failure of user code is reported, not raised
-            raise CandidateError(f"{self.label}({_kw(kwargs)}) raised {type(exc).__name__}: {exc}") from exc
+            raise CandidateError(f"{self.label}({_kw(kwargs)}) raised {type(exc).__name__}: {exc}",
+                                 stage="build") from exc
         check_transform(self.label, transform)
         return transform
 
@@ -92,7 +97,7 @@ def check_transform(label: str, obj: Any) -> None:
         raise CandidateError(
             f"{label} returned {type(obj).__name__}, which has no callable {' or '.join(missing)}; "
             "expected an object with init(params) -> state and "
-            "update(grads, state, params) -> (updates, state)"
+            "update(grads, state, params) -> (updates, state)", stage="build"
         )
 
 
@@ -177,6 +182,7 @@ def load_third_party(target: str, reference: str | None) -> Candidate:
     from pytest_optim.adapters import NumpyFactory
 
     if isinstance(obj, NumpyFactory):
+        _check_numpy_constructor(target, obj, spec)
         return Candidate(label=target, spec=spec, factory=obj, traceable=False)
     if not inspect.isclass(obj) and callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None)):
         return Candidate(label=target, spec=spec, factory=None, instance=obj)  # a ready-made transform
@@ -187,6 +193,49 @@ def load_third_party(target: str, reference: str | None) -> Candidate:
         )
     _check_signature(target, obj, spec)
     return Candidate(label=target, spec=spec, factory=obj)
+
+
+def _check_numpy_constructor(target: str, factory: Any, spec: Spec) -> None:
+    """Reject up front a numpy_optimizer class whose constructor cannot take what the adapter passes.
+
+    Judged from the class's own signature; one with ``**kwargs``, or whose signature cannot be
+    read, is accepted (the hyperparameter checks then show an ignored value as a failure).
+    """
+    try:
+        keywords = factory.keywords(spec.hyperparameters)
+    except TypeError as exc:
+        raise UsageError(f"--optim={target}: numpy_optimizer(..., rename=...) {exc}") from None
+    name = getattr(factory.cls, "__qualname__", None) or type(factory.cls).__name__
+    try:
+        sig = inspect.signature(factory.cls)
+    except (TypeError, ValueError):
+        return
+    params = list(sig.parameters.values())
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    shown = f"{name}({', '.join(('*' if p.kind is p.VAR_POSITIONAL else '') + p.name for p in params)})"
+    accepted = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    missing = [k for k in keywords if k not in accepted]
+    if missing:
+        named = ", ".join(k if keywords[k] == k else f"{k} (from {keywords[k]!r})" for k in missing)
+        raise UsageError(
+            f"--optim={target}: {shown} does not accept keyword(s) {named}; the {spec.name} spec passes "
+            f"{', '.join(spec.hyperparameters)} by keyword (optax's names), which rename={factory.rename!r} "
+            f"makes {', '.join(keywords) or 'nothing'}. Fix it in numpy_optimizer(..., rename=...): map each "
+            "to your constructor's name ({'b1': 'beta1'}), gather several into one tuple argument "
+            "({('b1', 'b2'): 'betas'}), or map one the class does not have to None ({'eps': None})"
+        )
+    required = [
+        p.name for p in params
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in keywords
+    ]
+    if required:
+        raise UsageError(
+            f"--optim={target}: {shown} requires {', '.join(required)}, which numpy_optimizer does not "
+            f"pass: it builds the class from the {spec.name} spec's hyperparameters alone (here "
+            f"{', '.join(keywords) or 'none'}); give the other parameters defaults, or wrap the class "
+            "(a torch.optim optimizer: see 'PyTorch, NumPy-style' in docs/third-party.md)"
+        )
 
 
 def _check_signature(target: str, factory: Callable, spec: Spec) -> None:

@@ -15,10 +15,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pytest_optim import problems, tolerance
-from pytest_optim.candidate import Candidate, CandidateError, CheckFailure
-from pytest_optim.compare import compare_updates, diagnose, oracle_updates
-from pytest_optim.run import apply_updates, call_init, call_update, leaf_paths, replay, trajectory
+from pytest_optim import problems, seeding, tolerance
+from pytest_optim.candidate import Candidate, CandidateError, CheckFailure, NotApplicable
+from pytest_optim.capabilities import NotSupported, cause
+from pytest_optim.compare import BelowResolution, diagnose, judge, oracle_updates
+from pytest_optim.run import apply_updates, call_init, call_update, leaf_paths, replay_run, trajectory
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class Result:
     extra: dict = field(default_factory=dict)
 
 
-@lru_cache(maxsize=None)
+@seeding.per_seed_cache
 def grad_fn(problem_name: str, scale: float):
     p = problems.get(problem_name)
     if scale == 1.0:
@@ -111,6 +112,34 @@ def build(candidate: Candidate, lr, hp: dict, family: str, what: str):
         raise _fail(candidate, family, what, str(exc)) from None
 
 
+def judged(candidate: Candidate, family: str, what: str, got, expected, paths, rtol: float, floor: float,
+           resolution=None, against: str = "the float64 oracle", diagnose_with=None):
+    """The one verdict of every comparison: pass, n/a (updates below the parameters' resolution),
+    or a failure naming the first divergence and, with ``diagnose_with=(spec, hp, grads, lrs)``,
+    the known convention the candidate follows instead (only when it distinguishes)."""
+    try:
+        cmp = judge(got, expected, paths, rtol, floor, resolution)
+    except BelowResolution as exc:
+        raise NotApplicable(str(exc)) from None
+    if not cmp.passed:
+        if diagnose_with is not None:
+            spec, hp, grads, lrs = diagnose_with
+            cmp.diagnosis = diagnose(spec, hp, grads, lrs, got, paths, rtol, floor, resolution, canonical=expected)
+            cmp.diagnosed = True
+        raise _fail(candidate, family, what, cmp.describe(against))
+    return cmp
+
+
+def refused(candidate: Candidate, capability: str, phrase: str, exc: BaseException, baseline) -> NotSupported | None:
+    """``NotSupported`` when the candidate raised with an optional input (``exc``) while ``baseline``,
+    the same call without it, works; None when the baseline fails too (then it is a plain failure)."""
+    try:
+        baseline()
+    except Exception:  # noqa: BLE001 - the baseline's own failure is reported by the caller
+        return None
+    return NotSupported(capability, f"{phrase} raised {cause(exc)}")
+
+
 def oracle_check(candidate: Candidate, regime: Regime, family: str = "oracle", mode: str | None = None) -> Result:
     """Trajectory of the candidate vs the float64 oracle fed the same gradients, step by step."""
     spec = candidate.spec
@@ -119,28 +148,47 @@ def oracle_check(candidate: Candidate, regime: Regime, family: str = "oracle", m
     lr = SCHEDULES[regime.schedule](lr0) if regime.schedule else lr0
     hp = dict(regime.hp)
     what = regime.describe(lr0)
-    transform = build(candidate, lr, hp, family, what)
+    run = lambda lr_, steps: trajectory(  # noqa: E731
+        candidate.label, candidate.make(lr_, **hp), grad_fn(regime.problem, regime.grad_scale),
+        problem.params0(regime.dtype), steps, lr_, mode or _mode(candidate))
     try:
-        traj = trajectory(candidate.label, transform, grad_fn(regime.problem, regime.grad_scale),
-                          problem.params0(regime.dtype), regime.steps, lr, mode or _mode(candidate))
+        traj = run(lr, regime.steps)
     except CandidateError as exc:
+        if regime.schedule:  # a candidate that takes a constant learning rate only: not supported
+            stage = "building it" if exc.stage == "build" else "its update"
+            unsupported = refused(candidate, "schedules",
+                                  f"takes no learning-rate schedule: {stage} with learning_rate=<schedule>",
+                                  exc, lambda: run(lr0, 2))
+            if unsupported is not None:
+                raise unsupported from None
         raise _fail(candidate, family, what, str(exc)) from None
     full_hp = {**spec.defaults, **hp}
     expected = oracle_updates(spec, full_hp, traj.grads, traj.lrs)
     rtol = tolerance.update_rtol(spec, full_hp, regime.dtype, regime.steps)
     floor = tolerance.floor(regime.dtype)
-    cmp = compare_updates(traj.updates, expected, traj.paths, rtol, floor)
-    if not cmp.passed and regime.schedule:
+    try:
+        canonical = judge(traj.updates, expected, traj.paths, rtol, floor, traj.resolution)
+    except BelowResolution as exc:
+        raise NotApplicable(str(exc)) from None
+    if not canonical.passed and regime.schedule:
         for alt in spec.schedule_equivalents:  # same rule at constant lr, another convention under schedules
             alt_expected = oracle_updates(spec, full_hp, traj.grads, traj.lrs, alt.variant)
-            alt_cmp = compare_updates(traj.updates, alt_expected, traj.paths, rtol, floor)
-            if alt_cmp.passed:
-                return Result(family, True, alt_cmp.worst_ratio, f"matches {alt.label} ({alt.seen_in})",
-                              {"convention": alt.key})
-    if not cmp.passed:
-        cmp.diagnosis = diagnose(spec, full_hp, traj.grads, traj.lrs, traj.updates, traj.paths, rtol, floor)
-        raise _fail(candidate, family, what, cmp.describe("the float64 oracle"))
+            alt_cmp = compare_or_none(traj.updates, alt_expected, traj.paths, rtol, floor, traj.resolution)
+            if alt_cmp is not None and alt_cmp.passed:
+                return Result(family, True, alt_cmp.worst_ratio,
+                              f"matches {alt.label} [{alt.key}] ({alt.seen_in}): the canonical rule at a constant "
+                              "learning rate, another convention under schedules",
+                              {"convention": alt.key, "note": f"schedules follow {alt.label} [{alt.key}]"})
+    cmp = judged(candidate, family, what, traj.updates, expected, traj.paths, rtol, floor, traj.resolution,
+                 diagnose_with=(spec, full_hp, traj.grads, traj.lrs))
     return Result(family, True, cmp.worst_ratio, cmp.describe())
+
+
+def compare_or_none(got, expected, paths, rtol, floor, resolution):
+    try:
+        return judge(got, expected, paths, rtol, floor, resolution)
+    except BelowResolution:
+        return None
 
 
 def optax_check(candidate: Candidate, regime: Regime) -> Result:
@@ -164,9 +212,8 @@ def optax_check(candidate: Candidate, regime: Regime) -> Result:
     full_hp = {**spec.defaults, **hp}
     # Two implementations, each within rtol of the exact rule, differ by at most 2 rtol.
     rtol = 2 * tolerance.update_rtol(spec, full_hp, regime.dtype, regime.steps)
-    cmp = compare_updates(traj.updates, expected, traj.paths, rtol, tolerance.floor(regime.dtype))
-    if not cmp.passed:
-        raise _fail(candidate, "optax", what, cmp.describe(spec.optax_call))
+    cmp = judged(candidate, "optax", what, traj.updates, expected, traj.paths, rtol, tolerance.floor(regime.dtype),
+                 traj.resolution, against=spec.optax_call)
     return Result("optax", True, cmp.worst_ratio, cmp.describe(), {"exact": spec.optax_exact})
 
 
@@ -283,7 +330,7 @@ def first_steps_check(candidate: Candidate, dtype: str) -> Result:
     from pytest_optim.analytic import first_two_updates
 
     spec = candidate.spec
-    rng = np.random.default_rng(7)
+    rng = seeding.rng(7)
     # magnitudes from 1e-3 to 10, both signs, so eps and normalisation matter
     g1 = rng.choice([-1.0, 1.0], 7) * np.geomspace(1e-3, 10, 7)
     g2 = rng.standard_normal(7) * 3
@@ -295,34 +342,40 @@ def first_steps_check(candidate: Candidate, dtype: str) -> Result:
     g1d = np.asarray(np.asarray(g1, dtype), np.float64)
     g2d = np.asarray(np.asarray(g2, dtype), np.float64)
     try:
-        got, _ = replay(candidate.label, transform, [as_tree(g1), as_tree(g2)], as_tree(np.zeros(7)))
+        run = replay_run(candidate.label, transform, [as_tree(g1), as_tree(g2)], as_tree(np.zeros(7)))
     except CandidateError as exc:
         raise _fail(candidate, "analytic", what, str(exc)) from None
     e1, e2 = first_two_updates(spec.name, spec.defaults, lr, g1d, g2d)
     paths = leaf_paths(as_tree(np.zeros(7)))
-    expected = [[np.ravel(x) for x in jax.tree.leaves(problems.unflatten(layout, e))] for e in (e1, e2)]
-    got = [[np.ravel(x) for x in step] for step in got]
+    leaves = lambda v: [np.ravel(x) for x in jax.tree.leaves(problems.unflatten(layout, v))]  # noqa: E731
+    expected = [leaves(e) for e in (e1, e2)]
+    got = [[np.ravel(x) for x in step] for step in run.updates]
+    resolution = [[np.ravel(x) for x in step] for step in run.resolution]
     rtol = tolerance.update_rtol(spec, spec.defaults, dtype, 2)
-    cmp = compare_updates(got, expected, paths, rtol, tolerance.floor(dtype))
-    if not cmp.passed:
-        leaves = lambda v: [np.ravel(x) for x in jax.tree.leaves(problems.unflatten(layout, v))]  # noqa: E731
-        cmp.diagnosis = diagnose(spec, spec.defaults, [leaves(g1d), leaves(g2d)], [lr, lr], got, paths, rtol,
-                                 tolerance.floor(dtype))
-        raise _fail(candidate, "analytic", what, cmp.describe("the closed form"))
+    cmp = judged(candidate, "analytic", what, got, expected, paths, rtol, tolerance.floor(dtype), resolution,
+                 against="the closed form", diagnose_with=(spec, spec.defaults, [leaves(g1d), leaves(g2d)], [lr, lr]))
     return Result("analytic", True, cmp.worst_ratio, cmp.describe())
 
 
 def convergence_check(candidate: Candidate, problem_name: str, steps: int, lr_scale: float = 1.0,
-                      schedule: str | None = None) -> Result:
-    """Runs to the exact minimizer: as close as the float64 rule itself gets, up to rounding."""
+                      eps_per_lr_l: float | None = None) -> Result:
+    """Runs to the exact minimizer: as close as the float64 rule itself gets, up to rounding.
+
+    ``eps_per_lr_l`` sets eps = eps_per_lr_l * lr * L, for rules (RMSprop) that at a constant
+    learning rate end in a limit cycle of size ~lr: with eps >= lr L the step lr g / (sqrt(r) + eps)
+    is at most the gradient step g / L, and near x* (sqrt(r) << eps) it *is* gradient descent with
+    step lr / eps <= 1/L, which converges linearly at rate 1 - mu/L. A constant learning rate
+    keeps this check of the mathematics free of the optional schedule capability.
+    """
     from pytest_optim.oracles import ORACLES
 
     spec = candidate.spec
     problem = problems.get(problem_name)
-    lr0 = base_lr(candidate, problem.lr_for(spec.name) * lr_scale)
-    lr = SCHEDULES[schedule](lr0) if schedule else lr0
-    what = f"convergence on {problem_name}, float64, {steps} steps, lr={lr0:g}" + (f", schedule {schedule}" if schedule else "")
-    transform = build(candidate, lr, {}, "convergence", what)
+    lr = base_lr(candidate, problem.lr_for(spec.name) * lr_scale)
+    hp = {"eps": eps_per_lr_l * lr * problem.L} if eps_per_lr_l else {}
+    what = f"convergence on {problem_name}, float64, {steps} steps, lr={lr:g}" + (
+        f", eps={hp['eps']:.3g} (= lr L)" if hp else "")
+    transform = build(candidate, lr, hp, "convergence", what)
     try:
         traj = trajectory(candidate.label, transform, grad_fn(problem_name, 1.0), problem.params0("float64"), steps, lr,
                           _mode(candidate))
@@ -330,7 +383,7 @@ def convergence_check(candidate: Candidate, problem_name: str, steps: int, lr_sc
         raise _fail(candidate, "convergence", what, str(exc)) from None
     x_c = np.asarray(problems.flatten(traj.params), np.float64)
     # the rule's own float64 trajectory, computed by the oracle with exact NumPy gradients
-    oracle = ORACLES[spec.name](hp=dict(spec.defaults))
+    oracle = ORACLES[spec.name](hp={**spec.defaults, **hp})
     grad = problem.grad
     p = problem.params0("float64")
     oracle.init(jax.tree.leaves(p))

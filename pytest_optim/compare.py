@@ -2,8 +2,18 @@
 
 The result of a comparison is a ``Comparison``: passed or not, the worst error/tolerance ratio,
 and for a failure the first diverging step and leaf with its absolute and relative error.
-When the candidate fails the canonical rule, ``diagnose`` replays the same gradients through
-each known alternative convention of the spec and reports the one the candidate matches.
+
+What a candidate's user gets is the parameter trajectory, so updates are judged as the parameters
+see them (``judge``): an element's tolerance is the update's own rounding (``rtol`` times its
+scale) plus the rounding of the parameter it is added to (``resolution``, u |p|). A candidate whose
+update is observed exactly (it returns it) is held to the first term alone; one that writes the
+parameters in place, or returns new - old, carries one rounding of p in every update and passes on
+the second. A regime in which every update is below the parameters' resolution cannot be judged
+from the parameters: it is reported as not applicable, never as a pass.
+
+When the candidate fails the canonical rule, ``diagnose`` replays the same gradients through each
+known alternative convention of the spec and names the best-fitting one or two, only where the
+alternative fits, the spec does not, and the two predictions are distinguishable in that regime.
 """
 
 from __future__ import annotations
@@ -14,6 +24,10 @@ import numpy as np
 
 from pytest_optim.oracles import run_oracle
 from pytest_optim.specs import Spec, resolve_variant
+
+# An update counts as resolved by the parameters when it is at least one ulp of the parameter
+# (2 u |p|): smaller updates are lost to, or dominated by, the rounding of p itself.
+RESOLVED = 2.0
 
 
 @dataclass
@@ -29,12 +43,20 @@ class Comparison:
     expected: float | None = None
     abs_err: float | None = None
     rel_err: float | None = None
+    tol: float | None = None  # the absolute tolerance of the first diverging element
     nonfinite: bool = False
+    in_parameters: bool = False  # judged with the parameters' rounding as a tolerance term
+    resolved: float | None = None  # fraction of update elements the parameters resolve
     diagnosis: list[str] = field(default_factory=list)
+    diagnosed: bool = False  # the known conventions were tried
 
     def describe(self, what: str = "oracle") -> str:
         if self.passed:
-            return f"max error/tolerance = {self.worst_ratio:.3g} (rtol {self.rtol:.3g}, {self.steps} steps)"
+            text = f"max error/tolerance = {self.worst_ratio:.3g} (rtol {self.rtol:.3g}, {self.steps} steps)"
+            if self.in_parameters:
+                text += (f"; judged on the parameters (update = new - old carries the rounding of p), "
+                         f"{100 * (self.resolved or 0):.0f}% of update elements resolved")
+            return text
         head = (
             f"first diverging step {self.first_step} of {self.steps}, leaf {self.leaf}{list(self.index or ())}: "
             f"got {self.got:.9g}, {what} says {self.expected:.9g} "
@@ -42,12 +64,14 @@ class Comparison:
         if self.nonfinite:
             head += "(non-finite update)"
         else:
-            head += (
-                f"(abs err {self.abs_err:.3g}, rel err {self.rel_err:.3g}; tolerance rtol {self.rtol:.3g}; "
-                f"worst error/tolerance {self.worst_ratio:.3g})"
-            )
+            head += f"(abs err {self.abs_err:.3g}, rel err {self.rel_err:.3g}; tolerance rtol {self.rtol:.3g}"
+            if self.in_parameters:
+                head += f" plus the parameter's rounding, {self.tol:.3g} here"
+            head += f"; worst error/tolerance {self.worst_ratio:.3g})"
         if self.diagnosis:
             head += "\n  the candidate matches instead: " + "; ".join(self.diagnosis)
+        elif self.diagnosed:
+            head += "\n  no known convention explains the difference"
         return head
 
 
@@ -57,8 +81,10 @@ def compare_updates(
     paths: list[str],
     rtol: float,
     floor: float,
+    resolution: list[list[np.ndarray]] | None = None,
 ) -> Comparison:
-    """Each element's error against rtol times the largest |expected| it has had so far."""
+    """Each element's error against rtol times the largest |expected| it has had so far, plus
+    (when given) ``resolution[t][leaf]``, the rounding of the parameter that update is added to."""
     steps = len(expected)
     worst = 0.0
     first = None
@@ -68,8 +94,11 @@ def compare_updates(
         if g.size == 0:
             continue
         scale = np.maximum.accumulate(np.abs(e), axis=0) + floor
+        tol = rtol * scale
+        if resolution is not None:
+            tol = tol + np.stack([np.asarray(r[leaf_i], np.float64) for r in resolution]).reshape(g.shape)
         with np.errstate(invalid="ignore", over="ignore"):
-            ratio = np.abs(g - e) / (rtol * scale)
+            ratio = np.abs(g - e) / tol
         bad = ~np.isfinite(g) | ~(ratio <= 1.0)
         finite_ratio = np.where(np.isfinite(ratio), ratio, np.inf)
         worst = max(worst, float(finite_ratio.max()))
@@ -79,16 +108,55 @@ def compare_updates(
             if first is None or t < first[0]:
                 j = int(flat[flat[:, 0] == t][0, 1])
                 idx = np.unravel_index(j, g.shape[1:]) if g.ndim > 1 else ()
-                gv, ev = float(g[(t, *idx)]), float(e[(t, *idx)])
-                first = (t, path, tuple(int(i) for i in idx), gv, ev, float(scale[(t, *idx)]))
+                at = (t, *idx)
+                first = (t, path, tuple(int(i) for i in idx), float(g[at]), float(e[at]), float(scale[at]),
+                         float(tol[at]))
     if first is None:
-        return Comparison(True, worst, rtol, steps)
-    t, path, idx, gv, ev, sc = first
+        return Comparison(True, worst, rtol, steps, in_parameters=resolution is not None)
+    t, path, idx, gv, ev, sc, tl = first
     err = abs(gv - ev)
     return Comparison(
         False, worst, rtol, steps, first_step=t + 1, leaf=path, index=idx, got=gv, expected=ev,
-        abs_err=err, rel_err=err / sc if sc else float("inf"), nonfinite=not np.isfinite(gv),
+        abs_err=err, rel_err=err / sc if sc else float("inf"), tol=tl, nonfinite=not np.isfinite(gv),
+        in_parameters=resolution is not None,
     )
+
+
+def resolved_fraction(expected, resolution) -> float:
+    """Share of update elements at least one ulp of their parameter (see RESOLVED)."""
+    total = hit = 0
+    for e_step, r_step in zip(expected, resolution):
+        for e, r in zip(e_step, r_step):
+            e, r = np.abs(np.asarray(e, np.float64)), np.asarray(r, np.float64)
+            total += e.size
+            hit += int(np.count_nonzero(e > RESOLVED * r))
+    return hit / total if total else 0.0
+
+
+class BelowResolution(Exception):
+    """Every update of the regime is below the resolution of the parameters it is added to."""
+
+
+def judge(got, expected, paths, rtol, floor, resolution=None) -> Comparison:
+    """The candidate's updates as its user sees them, in the parameters (module docstring).
+
+    Exactly observed updates are held to ``rtol``; where that fails and ``resolution`` is known,
+    the parameters' own rounding is added. Raises ``BelowResolution`` when the candidate matches
+    only because no update of the regime is resolved by the parameters.
+    """
+    exact = compare_updates(got, expected, paths, rtol, floor)
+    if exact.passed or resolution is None:
+        return exact
+    in_params = compare_updates(got, expected, paths, rtol, floor, resolution)
+    if in_params.passed:
+        in_params.resolved = resolved_fraction(expected, resolution)
+        if in_params.resolved == 0.0:
+            raise BelowResolution(
+                "update below the resolution of the parameters: every update of this regime is smaller than "
+                "one ulp of the parameter it is added to, and this candidate's updates are only seen through "
+                "the parameters (new - old), so the regime cannot tell a correct rule from a wrong one"
+            )
+    return in_params
 
 
 def oracle_updates(spec: Spec, hp: dict, grads, lrs, variant: dict | None = None):
@@ -96,15 +164,32 @@ def oracle_updates(spec: Spec, hp: dict, grads, lrs, variant: dict | None = None
     return run_oracle(spec.name, full, grads, lrs, resolve_variant(spec, full, variant or {}))
 
 
-def diagnose(spec: Spec, hp: dict, grads, lrs, got, paths, rtol, floor) -> list[str]:
-    """Labels of the known alternatives whose updates the candidate reproduces."""
-    matches = []
+MAX_NAMED = 2
+
+
+def diagnose(spec: Spec, hp: dict, grads, lrs, got, paths, rtol, floor, resolution=None,
+             canonical=None) -> list[str]:
+    """The known alternatives (best fit first, at most two) that explain a failure.
+
+    An alternative is named only when, in this regime and at the tolerance of the comparison, the
+    candidate fits it, and its prediction differs from the canonical rule's by more than that
+    tolerance somewhere (otherwise the two are indistinguishable here and naming it would mislead).
+    """
+    if canonical is None:
+        canonical = oracle_updates(spec, hp, grads, lrs)
+    fits = []
     for alt in spec.alternatives:
         try:
             alt_updates = oracle_updates(spec, hp, grads, lrs, alt.variant)
         except Exception:  # noqa: BLE001 - an alternative that cannot run here simply does not match
             continue
-        # A looser tolerance: the candidate may implement the alternative in its own style.
-        if compare_updates(got, alt_updates, paths, rtol * 10, floor).passed:
-            matches.append(f"{alt.label} [{alt.key}]" + (f" ({alt.seen_in})" if alt.seen_in else ""))
-    return matches
+        fit = compare_updates(got, alt_updates, paths, rtol, floor, resolution)
+        if not fit.passed:
+            continue
+        if compare_updates(alt_updates, canonical, paths, rtol, floor, resolution).passed:
+            continue  # the alternative predicts what the spec predicts here: it cannot explain a failure
+        label = f"{alt.label} [{alt.key}]" + (f" ({alt.seen_in})" if alt.seen_in else "")
+        if label not in (f for _, f in fits):
+            fits.append((fit.worst_ratio, label))
+    fits.sort(key=lambda x: x[0])
+    return [label for _, label in fits[:MAX_NAMED]]

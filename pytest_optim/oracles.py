@@ -12,6 +12,7 @@ convention a candidate implements when it does not implement the canonical one.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -90,6 +91,8 @@ class Adagrad(Oracle):
     """r_t = r_{t-1} + g_t^2 (r_0 = initial_accumulator_value); update -lr g/(sqrt(r) + eps)."""
 
     def _init(self, zeros):
+        if self.variant.get("zero_initial_accumulator"):  # r_0 = 0 whatever initial_accumulator_value says
+            return [z.copy() for z in zeros]
         return [z + self.hp["initial_accumulator_value"] for z in zeros]
 
     def _leaf(self, g, r, t, lr):
@@ -104,10 +107,13 @@ class Adagrad(Oracle):
 
 
 class Rmsprop(Oracle):
-    """r_t = decay r_{t-1} + (1 - decay) g_t^2 (r_0 = 0); update -lr g/(sqrt(r) + eps)."""
+    """r_t = decay r_{t-1} + (1 - decay) g_t^2 (r_0 = 0); update -lr g/(sqrt(r) + eps).
+
+    Variant ``initial_scale`` = r_0 (optax's ``initial_scale``; autograd's rmsprop starts at 1).
+    """
 
     def _init(self, zeros):
-        return [z.copy() for z in zeros]
+        return [z + self.variant.get("initial_scale", 0.0) for z in zeros]
 
     def _leaf(self, g, r, t, lr):
         rho, eps = self.hp["decay"], self.hp["eps"]
@@ -152,22 +158,44 @@ class Adam(Oracle):
 
 
 class Nadam(Adam):
-    """Dozat's NAdam with constant b1 (optax's form)."""
+    """Dozat's NAdam with constant b1 (optax's form).
+
+    Variant ``momentum_decay`` = psi switches on Dozat's momentum schedule
+    mu_t = b1 (1 - 0.5 * 0.96**(t psi)), bias-corrected by the running product of the mu's:
+    m_hat = mu_{t+1} m / (1 - prod_{k<=t+1} mu_k) + (1 - mu_t) g / (1 - prod_{k<=t} mu_k).
+    PyTorch's NAdam has psi = momentum_decay = 4e-3, Keras 3's Nadam psi = 1 (0.96**t).
+    ``mu_product_dtype = "float32"`` keeps the running product in float32 as torch.optim.NAdam
+    does by default (its ``mu_product`` state is a tensor of the default scalar dtype, float32
+    unless torch.set_default_dtype(torch.float64); mu itself is a Python float).
+    """
 
     def _m_hat(self, m, g, t):
+        if "momentum_decay" in self.variant:
+            return self._scheduled_m_hat(m, g, t)
         b1 = self.hp["b1"]
-        if self.variant.get("torch_nadam"):
-            return self._torch_m_hat(m, g, t)
         return b1 * m / _correction(b1, t + 1, self.variant, "m") + (1 - b1) * g / _correction(
             b1, t, self.variant, "m"
         )
 
-    def _torch_m_hat(self, m, g, t):
-        """PyTorch NAdam: mu_t = b1 (1 - 0.5 * 0.96**(t psi)), bias corrected by the running product."""
-        b1, psi = self.hp["b1"], self.variant.get("momentum_decay", 4e-3)
-        mus = [b1 * (1 - 0.5 * 0.96 ** (k * psi)) for k in range(1, t + 2)]
-        prod_t = float(np.prod(mus[:t]))
-        return mus[t] * m / (1 - prod_t * mus[t]) + (1 - mus[t - 1]) * g / (1 - prod_t)
+    def _mu(self, k: int) -> float:
+        return self.hp["b1"] * (1.0 - 0.5 * 0.96 ** (k * self.variant["momentum_decay"]))
+
+    def _mu_product(self, t: int) -> float:
+        """prod_{k<=t} mu_k, advanced once per step (the leaves of one step share it)."""
+        cache = self.__dict__.setdefault("_mu_products", [1.0])
+        while len(cache) <= t:
+            prod, mu = cache[-1], self._mu(len(cache))
+            if self.variant.get("mu_product_dtype") == "float32":
+                prod = float(np.float32(np.float32(prod) * np.float32(mu)))  # torch: float32 tensor *= Python float
+            else:
+                prod = prod * mu
+            cache.append(prod)
+        return cache[t]
+
+    def _scheduled_m_hat(self, m, g, t):
+        mu, mu_next = self._mu(t), self._mu(t + 1)
+        prod = self._mu_product(t)
+        return mu_next * m / (1 - prod * mu_next) + (1 - mu) * g / (1 - prod)
 
 
 class Adamax(Oracle):
@@ -188,25 +216,52 @@ class Adamax(Oracle):
 
 
 class Adabelief(Oracle):
-    """Zhuang et al.: s_t = b2 s + (1-b2)(g - m_t)^2 + eps_root; update -lr m_hat/(sqrt(s_hat)+eps)."""
+    """Zhuang et al.: s_t = b2 s + (1-b2)(g - m_t)^2 + eps_root; update -lr m_hat/(sqrt(s_hat)+eps).
+
+    Variants: ``single_eps`` (the authors' adabelief-pytorch: one eps, added to the stored s every
+    step and again outside the root; eps_root unused); ``rectify`` (adabelief-pytorch's default
+    RAdam rectification with degenerated_to_sgd, see ``_rectified``).
+    """
 
     def _init(self, zeros):
         return [(z.copy(), z.copy()) for z in zeros]
 
     def _leaf(self, g, st, t, lr):
         b1, b2 = self.hp["b1"], self.hp["b2"]
-        eps, eps_root = self.hp["eps"], self.hp["eps_root"]
+        eps = self.hp["eps"]
+        eps_root = eps if self.variant.get("single_eps") else self.hp["eps_root"]
         m_prev, s = st
         m = b1 * m_prev + (1 - b1) * g
         belief = g - (m_prev if self.variant.get("belief_uses_previous_m") else m)
         s = b2 * s + (1 - b2) * _stat(belief * belief, self.variant)
         if not self.variant.get("eps_root_in_update_only"):
             s = s + eps_root
+        if self.variant.get("rectify"):
+            return self._rectified(m, s, t, lr, eps), (m, s)
         m_hat = m / _correction(b1, t, self.variant, "m")
         s_hat = s / _correction(b2, t, self.variant, "v")
         if self.variant.get("eps_root_in_update_only"):
             s_hat = s_hat + eps_root
         return -lr * m_hat / (np.sqrt(s_hat) + eps), (m, s)
+
+    def _rectified(self, m, s, t, lr, eps):
+        """adabelief-pytorch (0.1.0-0.2.x) with rectify=True, degenerated_to_sgd=True.
+
+        N_sma = N_sma_max - 2 t b2^t/(1 - b2^t), N_sma_max = 2/(1 - b2) - 1. While N_sma < 5 (the
+        first 5 steps for b2 = 0.999) the step is SGD with momentum, -lr m/(1 - b1^t); then
+        -lr r_t sqrt(1 - b2^t)/(1 - b1^t) m/(sqrt(s) + eps), s not bias-corrected. Same operation
+        order as the original, so that the N_sma >= 5 test falls the same way.
+        """
+        b1, b2 = self.hp["b1"], self.hp["b2"]
+        beta2_t = b2**t
+        n_sma_max = 2 / (1 - b2) - 1
+        n_sma = n_sma_max - 2 * t * beta2_t / (1 - beta2_t)
+        if n_sma >= 5:
+            step_size = math.sqrt(
+                (1 - beta2_t) * (n_sma - 4) / (n_sma_max - 4) * (n_sma - 2) / n_sma * n_sma_max / (n_sma_max - 2)
+            ) / (1 - b1**t)
+            return -lr * step_size * m / (np.sqrt(s) + eps)
+        return -lr * m / (1 - b1**t)
 
 
 ORACLES: dict[str, Callable[..., Oracle]] = {

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_optim import option_checks
+from pytest_optim import option_checks, seeding
 from pytest_optim import report as _report
-from pytest_optim.atomic import AtomicFile
 from pytest_optim.candidate import Candidate, CheckFailure, NotApplicable, UsageError, parse_selection
 
 CANDIDATES = pytest.StashKey[list]()
+REQUIRED = pytest.StashKey[frozenset]()
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 
 
@@ -38,7 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--optim-seed", metavar="N", type=int, default=0,
-        help="seed for the random parts of the checks (printed in the header; default 0).",
+        help="seed for the random parts of the checks: problem data, starting points, test gradients (default 0).",
     )
     group.addoption(
         "--optim-timeout", metavar="SECONDS", type=float, default=300.0,
@@ -51,10 +51,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "other candidates go on). For screening many candidates quickly.",
     )
     group.addoption(
+        "--optim-require", metavar="CAP[,CAP...]|all", default=None,
+        help="optional capabilities a candidate must support: schedules, array_hyperparameters, "
+        "traced_hyperparameters, jit, vmap, scan, sharding, or all. A capability the candidate refuses "
+        "(raises when given it) is otherwise reported 'not supported' and counted n/a; required, it fails. "
+        "Default: the ini value optim_require, else none.",
+    )
+    group.addoption(
         "--optim-no-x64", action="store_true", default=False,
         help="do not enable jax_enable_x64 (float64 checks are then skipped).",
     )
     parser.addini("optim", "default --optim value when none is given on the command line", default=None)
+    parser.addini("optim_require", "default --optim-require value (capabilities every candidate must support)",
+                  default=None)
     # Options of the workload (MNIST/CIFAR-10/IMDB) and benchmark suites live beside their code.
     from pytest_optim import bench_options, workload_options
 
@@ -73,6 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "optim_specs(*names): run this check only for candidates of these specs")
     config.addinivalue_line("markers", "optim_family(name): the check family this test reports under")
     config.addinivalue_line("markers", "optim_applies(fn): fn(candidate, params) says whether the check applies")
+    config.addinivalue_line("markers", "optim_capability(name): the optional capability this check detects")
     # fixtures of the workload and benchmark suites (their modules import JAX lazily)
     config.pluginmanager.import_plugin("pytest_optim.workload_fixtures")
     config.pluginmanager.import_plugin("pytest_optim.bench_fixtures")
@@ -84,10 +94,16 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("optim_reference") and not any(":" in c.label for c in candidates):
         raise pytest.UsageError("--optim-reference only applies with --optim=MODULE:ATTR")
     option_checks.check_all(config)
-    if config.getoption("optim_bench_json", None):  # before pytest-benchmark's (trylast) configure
-        if config.getoption("benchmark_json", None):
-            raise pytest.UsageError("give either --optim-bench-json or --benchmark-json, not both")
-        config.option.benchmark_json = AtomicFile(config.getoption("optim_bench_json"))
+    from pytest_optim.capabilities import parse_required
+
+    try:
+        config.stash[REQUIRED] = parse_required(config.getoption("optim_require") or config.getini("optim_require"))
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    seeding.configure(config)  # every random part of the checks draws from --optim-seed
+    # --optim-bench-json is written by pytest_optim.bench_fixtures at the end of the run
+    if config.getoption("optim_bench_json", None) and config.getoption("benchmark_json", None):
+        raise pytest.UsageError("give either --optim-bench-json or --benchmark-json, not both")
     config.stash[CANDIDATES] = candidates
     if not candidates:
         return
@@ -102,16 +118,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(FailFast(), "optim-fail-fast")
 
 
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
-    """An interrupted run keeps the previous --optim-bench-json (pytest-benchmark writes it in its
-    own sessionfinish wrapper, which runs inside this one)."""
-    target = getattr(session.config.option, "benchmark_json", None)
-    if isinstance(target, AtomicFile) and exitstatus == pytest.ExitCode.INTERRUPTED:
-        target.cancelled = True
-    yield
-
-
 def pytest_report_header(config: pytest.Config) -> list[str]:
     candidates = config.stash.get(CANDIDATES, [])
     if not candidates:
@@ -121,10 +127,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
     names = ", ".join(c.label if c.bundled else f"{c.label} (as {c.reference})" for c in candidates)
     devices = ", ".join(str(d) for d in jax.devices())
+    required = sorted(config.stash.get(REQUIRED, frozenset()))
     return [
         f"optim: {names}",
         f"optim: jax {jax.__version__} ({jax.default_backend()}: {devices}), optax {optax.__version__}, "
-        f"x64 {'on' if jax.config.jax_enable_x64 else 'off'}, seed {config.getoption('optim_seed')}",
+        f"x64 {'on' if jax.config.jax_enable_x64 else 'off'}, seed {config.getoption('optim_seed')}, "
+        f"required capabilities: {', '.join(required) or 'none'}",
     ]
 
 
@@ -186,10 +194,20 @@ class FailFast:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     """A failed conformance check is reported by its message alone, not a traceback of the harness."""
+    from pytest_optim.capabilities import NotSupported
+
     try:
         return (yield)
     except CheckFailure as exc:
         message = str(exc)
+    except NotSupported as exc:
+        if exc.capability not in item.config.stash.get(REQUIRED, frozenset()):
+            pytest.skip(f"not supported: {exc.capability}: {exc.reason}")
+        callspec = getattr(item, "callspec", None)
+        candidate = callspec.params.get("optim_candidate") if callspec is not None else None
+        who = f"{candidate.label} (spec {candidate.reference})" if isinstance(candidate, Candidate) else "the candidate"
+        message = (f"[{exc.capability}] {who} — {exc.capability} is required (--optim-require) but not supported\n"
+                   f"  {exc.reason}")
     except NotApplicable as exc:
         pytest.skip(f"not applicable: {exc}")
     pytest.fail(message, pytrace=False)

@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from pytest_optim import seeding
+
 # Nested layout used for 8-dimensional problems: dicts, a tuple, a list and a scalar leaf.
 NESTED_8 = {"dense": {"kernel": (2, 2), "bias": (2,)}, "head": ((1,), [()])}
 
@@ -96,12 +98,16 @@ def _orthogonal(n: int, rng: np.random.Generator) -> np.ndarray:
     return q * np.sign(np.diag(r))
 
 
-def quadratic(name: str, condition: float, seed: int = 0, layout=NESTED_8) -> Problem:
-    """f(x) = 1/2 x'Ax - b'x with eigenvalues log-spaced in [1/condition, 1]: mu, L, x* exact."""
+def quadratic(name: str, condition: float, stream: int = 0, layout=NESTED_8) -> Problem:
+    """f(x) = 1/2 x'Ax - b'x with eigenvalues log-spaced in [1/condition, 1]: mu, L, x* exact.
+
+    The run's seed (``stream``: this problem's random stream, see seeding.py) draws the rotation,
+    b and the start; the eigenvalues, hence mu, L and the conditioning, are the same for any seed.
+    """
     import jax.numpy as jnp
 
     n = sum(int(np.prod(s, dtype=int)) for s in _leaf_shapes(layout))
-    rng = np.random.default_rng(seed)
+    rng = seeding.rng(stream)
     eigs = np.geomspace(1.0 / condition, 1.0, n)
     q = _orthogonal(n, rng)
     a = (q * eigs) @ q.T
@@ -122,11 +128,14 @@ def quadratic(name: str, condition: float, seed: int = 0, layout=NESTED_8) -> Pr
     )
 
 
-def linear_regression(seed: int = 0) -> Problem:
-    """Seed 000's setting: 5 features plus a bias, mean squared error; minimizer by least squares."""
+def linear_regression(stream: int = 0) -> Problem:
+    """Seed 000's setting: 5 features plus a bias, mean squared error; minimizer by least squares.
+
+    The run's seed draws the features, true weights and noise (``stream``: see seeding.py).
+    """
     import jax.numpy as jnp
 
-    rng = np.random.default_rng(seed)
+    rng = seeding.rng(stream)
     n_samples, n_features = 200, 5
     x = rng.standard_normal((n_samples, n_features))
     w_true, b_true = rng.standard_normal(n_features), 0.5
@@ -150,12 +159,16 @@ def linear_regression(seed: int = 0) -> Problem:
     )
 
 
-def logistic_regression(seed: int = 0, l2: float = 1e-2) -> Problem:
-    """L2-regularised logistic regression (strongly convex); minimizer by float64 Newton steps."""
+def logistic_regression(stream: int = 0, l2: float = 1e-2) -> Problem:
+    """L2-regularised logistic regression (strongly convex); minimizer by float64 Newton steps.
+
+    The run's seed draws the features and labels (``stream``: see seeding.py); the true weights
+    and l2 (so mu) are fixed.
+    """
     import jax
     import jax.numpy as jnp
 
-    rng = np.random.default_rng(seed)
+    rng = seeding.rng(stream)
     n_samples, n_features = 200, 3
     x = rng.standard_normal((n_samples, n_features))
     logits = x @ np.array([1.5, -2.0, 0.5]) + 0.3
@@ -208,7 +221,7 @@ def all_problems() -> dict[str, Problem]:
         p.name: p
         for p in (
             quadratic("quadratic_k10", 10.0),
-            quadratic("quadratic_k1e4", 1e4, seed=1),
+            quadratic("quadratic_k1e4", 1e4, stream=1),
             linear_regression(),
             logistic_regression(),
             rosenbrock(),
@@ -216,14 +229,14 @@ def all_problems() -> dict[str, Problem]:
     }
 
 
-_CACHE: dict[str, Problem] = {}
+@seeding.per_seed_cache
+def _built() -> dict[str, Problem]:
+    return all_problems()
 
 
 def get(name: str) -> Problem:
-    """Problems are built once per process and shared (their jitted gradients too)."""
-    if not _CACHE:
-        _CACHE.update(all_problems())
-    return _CACHE[name]
+    """Problems are built once per process and seed and shared (their jitted gradients too)."""
+    return _built()[name]
 
 
 PROBLEM_NAMES = ("quadratic_k10", "quadratic_k1e4", "linear_regression", "logistic_regression", "rosenbrock")

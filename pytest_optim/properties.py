@@ -14,25 +14,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pytest_optim import problems, tolerance
+from pytest_optim import problems, seeding, tolerance
 from pytest_optim.candidate import Candidate, CandidateError, NotApplicable
-from pytest_optim.checks import Result, _fail, base_lr, build
-from pytest_optim.compare import compare_updates, diagnose, oracle_updates
-from pytest_optim.run import call_init, call_update, leaf_paths, replay
+from pytest_optim.capabilities import NotSupported, cause
+from pytest_optim.checks import Result, _fail, base_lr, build, judged, refused
+from pytest_optim.compare import compare_updates, oracle_updates
+from pytest_optim.run import NotTraceable, call_init, call_update, leaf_paths, replay, replay_run, resolution
 
 STEPS = 5
 
 
 def _grads_sequence(layout, dtype, steps, seed=0, scale=1.0):
-    rng = np.random.default_rng(seed)
+    rng = seeding.rng(seed)
     n = sum(int(np.prod(s, dtype=int)) for s in problems._leaf_shapes(layout))
     return [jax.tree.map(lambda x: jnp.asarray(x, dtype), problems.unflatten(layout, scale * rng.standard_normal(n)))
             for _ in range(steps)]
 
 
-def _need_traceable(candidate: Candidate, what: str) -> None:
+def _need_traceable(candidate: Candidate, capability: str) -> None:
     if not candidate.traceable:
-        raise NotApplicable(f"{candidate.label} is NumPy-style and cannot be traced ({what})")
+        raise NotSupported(capability, f"{candidate.label} is NumPy-style: its code cannot be traced by JAX")
 
 
 def _hp_lr(candidate):
@@ -43,18 +44,15 @@ def _as_np(tree):
     return [np.asarray(x, np.float64) for x in jax.tree.leaves(tree)]
 
 
-def _against_oracle(candidate, family, what, grads_seq, got, lr, hp, dtype, paths=None):
+def _against_oracle(candidate, family, what, grads_seq, got, lr, hp, dtype, resolution=None):
     spec = candidate.spec
     full = {**spec.defaults, **hp}
     g_np = [_as_np(g) for g in grads_seq]
-    expected = oracle_updates(spec, full, g_np, [lr] * len(g_np))
-    paths = paths or leaf_paths(grads_seq[0])
+    lrs = [lr] * len(g_np)
+    expected = oracle_updates(spec, full, g_np, lrs)
     rtol = tolerance.update_rtol(spec, full, dtype, len(g_np))
-    cmp = compare_updates(got, expected, paths, rtol, tolerance.floor(dtype))
-    if not cmp.passed:
-        cmp.diagnosis = diagnose(spec, full, g_np, [lr] * len(g_np), got, paths, rtol, tolerance.floor(dtype))
-        raise _fail(candidate, family, what, cmp.describe("the float64 oracle"))
-    return cmp
+    return judged(candidate, family, what, got, expected, leaf_paths(grads_seq[0]), rtol, tolerance.floor(dtype),
+                  resolution, diagnose_with=(spec, full, g_np, lrs))
 
 
 def zero_size_and_scalar_leaves(candidate: Candidate, dtype: str = "float32") -> Result:
@@ -65,10 +63,10 @@ def zero_size_and_scalar_leaves(candidate: Candidate, dtype: str = "float32") ->
     gs = _grads_sequence(layout, dtype, STEPS)
     params = jax.tree.map(jnp.zeros_like, gs[0])
     try:
-        got, _ = replay(candidate.label, transform, gs, params)
+        run = replay_run(candidate.label, transform, gs, params)
     except CandidateError as exc:
         raise _fail(candidate, "pytree", what, str(exc)) from None
-    cmp = _against_oracle(candidate, "pytree", what, gs, got, lr, {}, dtype)
+    cmp = _against_oracle(candidate, "pytree", what, gs, run.updates, lr, {}, dtype, run.resolution)
     return Result("pytree", True, cmp.worst_ratio, cmp.describe())
 
 
@@ -82,10 +80,10 @@ def zero_gradients(candidate: Candidate, dtype: str = "float32") -> Result:
     gs = zeros + _grads_sequence(layout, dtype, 2) + zeros
     params = jax.tree.map(jnp.ones_like, gs[0])
     try:
-        got, _ = replay(candidate.label, transform, gs, params)
+        run = replay_run(candidate.label, transform, gs, params)
     except CandidateError as exc:
         raise _fail(candidate, "robustness", what, str(exc)) from None
-    cmp = _against_oracle(candidate, "robustness", what, gs, got, lr, {}, dtype)
+    cmp = _against_oracle(candidate, "robustness", what, gs, run.updates, lr, {}, dtype, run.resolution)
     return Result("robustness", True, cmp.worst_ratio, cmp.describe())
 
 
@@ -95,7 +93,7 @@ def mixed_dtypes(candidate: Candidate) -> Result:
     dtypes = {"bf16": jnp.bfloat16, "f16": jnp.float16, "f32": jnp.float32}
     if jax.config.jax_enable_x64:
         dtypes["f64"] = jnp.float64
-    rng = np.random.default_rng(3)
+    rng = seeding.rng(3)
     steps = 3
     gs = [{k: jnp.asarray(rng.standard_normal(4), d) for k, d in dtypes.items()} for _ in range(steps)]
     params = jax.tree.map(jnp.zeros_like, gs[0])
@@ -106,20 +104,24 @@ def mixed_dtypes(candidate: Candidate) -> Result:
         dts0 = [jnp.result_type(x) for x in jax.tree.leaves(state) if hasattr(x, "dtype")]
         got = []
         p = params
+        seen = [_as_np(p)]
         for t, g in enumerate(gs):
             u, state = call_update(candidate.label, transform, g, state, p, t + 1)
             got.append(_as_np(u))
             p = jax.tree.map(lambda a, b: a + b, p, u)
+            seen.append(_as_np(p))
         dts1 = [jnp.result_type(x) for x in jax.tree.leaves(state) if hasattr(x, "dtype")]
     except CandidateError as exc:
         raise _fail(candidate, "dtype", what, str(exc)) from None
     if candidate.traceable and dts0 != dts1:
         raise _fail(candidate, "dtype", what, f"state dtypes drift from {dts0} to {dts1} after {steps} steps")
+    res = resolution(seen, [str(jnp.dtype(dtypes[k])) for k in sorted(dtypes)])
     for name, d in dtypes.items():  # each leaf against the oracle at its own dtype's tolerance
         i = sorted(dtypes).index(name)
         single = [[s[i]] for s in got]
         g_single = [{name: g[name]} for g in gs]
-        _against_oracle(candidate, "dtype", what + f", leaf {name}", g_single, single, lr, {}, str(jnp.dtype(d)))
+        _against_oracle(candidate, "dtype", what + f", leaf {name}", g_single, single, lr, {}, str(jnp.dtype(d)),
+                        [[r[i]] for r in res])
     return Result("dtype", True, None, "dtypes preserved; every leaf within its dtype's tolerance")
 
 
@@ -149,7 +151,7 @@ def pytree_invariance(candidate: Candidate) -> Result:
 def permutation_equivariance(candidate: Candidate) -> Result:
     """Elementwise rules commute with permuting the coordinates."""
     what = "permuted coordinates, float64"
-    rng = np.random.default_rng(5)
+    rng = seeding.rng(5)
     perm = rng.permutation(12)
     lr = _hp_lr(candidate)
     gs = [jnp.asarray(rng.standard_normal(12) * np.geomspace(1e-2, 1e2, 12)) for _ in range(STEPS)]
@@ -175,7 +177,7 @@ def gradient_scale_invariance(candidate: Candidate, factor: float) -> Result:
     hp = {k: v for k, v in SCALE_FREE.items() if k in spec.defaults}
     what = f"gradients x{factor:g} with {hp}, float64"
     lr = _hp_lr(candidate)
-    rng = np.random.default_rng(11)
+    rng = seeding.rng(11)
     gs = [jnp.asarray(rng.standard_normal(6) + 0.1) for _ in range(STEPS)]
     try:
         a, _ = replay(candidate.label, build(candidate, lr, hp, "invariance", what), gs, jnp.zeros(6))
@@ -250,6 +252,9 @@ def jit_matches_eager(candidate: Candidate) -> Result:
     t_jit = build(candidate, lr, {}, "tracing", what)
     try:
         eager, _ = replay(candidate.label, t_eager, gs, params)
+    except CandidateError as exc:
+        raise _fail(candidate, "tracing", what, str(exc)) from None
+    try:
         jitted = jax.jit(t_jit.update)
         state = call_init(candidate.label, t_jit, params)
         got = []
@@ -258,10 +263,8 @@ def jit_matches_eager(candidate: Candidate) -> Result:
             u, state = jitted(g, state, p)
             got.append(_as_np(u))
             p = jax.tree.map(lambda a, b: a + b, p, u)
-    except CandidateError as exc:
-        raise _fail(candidate, "tracing", what, str(exc)) from None
-    except Exception as exc:  # noqa: BLE001
-        raise _fail(candidate, "tracing", what, f"jax.jit(update) failed: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - the eager run worked: jit is what it refuses
+        raise NotSupported("jit", f"update under jax.jit raised {cause(exc)}") from None
     rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float32", STEPS)
     cmp = compare_updates(got, eager, leaf_paths(params), rtol, tolerance.floor("float32"))
     if not cmp.passed:
@@ -279,18 +282,19 @@ def vmap_matches_loop(candidate: Candidate) -> Result:
     params = jax.tree.map(jnp.zeros_like, stacked[0])
     transform = build(candidate, lr, {}, "tracing", what)
     try:
+        loops = [replay(candidate.label, build(candidate, lr, {}, "tracing", what), per[i],
+                        jax.tree.map(jnp.zeros_like, per[i][0]))[0] for i in range(batch)]
+    except CandidateError as exc:
+        raise _fail(candidate, "tracing", what, str(exc)) from None
+    try:
         state = jax.vmap(transform.init)(params)
         upd = jax.vmap(transform.update)
         got = []
         for g in stacked:
             u, state = upd(g, state, params)
             got.append(u)
-        loops = [replay(candidate.label, build(candidate, lr, {}, "tracing", what), per[i],
-                        jax.tree.map(jnp.zeros_like, per[i][0]))[0] for i in range(batch)]
-    except CandidateError as exc:
-        raise _fail(candidate, "tracing", what, str(exc)) from None
-    except Exception as exc:  # noqa: BLE001
-        raise _fail(candidate, "tracing", what, f"jax.vmap failed: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - one at a time worked: vmap is what it refuses
+        raise NotSupported("vmap", f"init/update under jax.vmap raised {cause(exc)}") from None
     rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float32", STEPS)
     for i in range(batch):
         mine = [[np.asarray(x[i], np.float64) for x in jax.tree.leaves(u)] for u in got]
@@ -304,15 +308,21 @@ def scan_matches_eager(candidate: Candidate) -> Result:
     from pytest_optim.checks import grad_fn
     from pytest_optim.run import trajectory
 
-    _need_traceable(candidate, "lax.scan")
+    _need_traceable(candidate, "scan")
     what = "lax.scan trajectory vs eager Python loop, quadratic_k10, float64, 30 steps"
     problem = problems.get("quadratic_k10")
     lr = base_lr(candidate, problem.lr_for(candidate.reference))
+    run = lambda mode: trajectory(  # noqa: E731
+        candidate.label, build(candidate, lr, {}, "tracing", what), grad_fn("quadratic_k10", 1.0),
+        problem.params0("float64"), 30, lr, mode, fallback=False)
     try:
-        a = trajectory(candidate.label, build(candidate, lr, {}, "tracing", what), grad_fn("quadratic_k10", 1.0),
-                       problem.params0("float64"), 30, lr, "scan")
-        b = trajectory(candidate.label, build(candidate, lr, {}, "tracing", what), grad_fn("quadratic_k10", 1.0),
-                       problem.params0("float64"), 30, lr, "eager")
+        b = run("eager")
+    except CandidateError as exc:
+        raise _fail(candidate, "tracing", what, str(exc)) from None
+    try:
+        a = run("scan")
+    except NotTraceable as exc:  # the eager loop worked: lax.scan is what it refuses
+        raise NotSupported("scan", f"update inside jax.lax.scan raised {cause(exc)}") from None
     except CandidateError as exc:
         raise _fail(candidate, "tracing", what, str(exc)) from None
     rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float64", 30)
@@ -342,6 +352,10 @@ def no_recompilation(candidate: Candidate) -> Result:
         for g in gs:
             u, state = jitted(g, state, params)
     except Exception as exc:  # noqa: BLE001
+        unsupported = refused(candidate, "jit", "update under jax.jit", exc,
+                              lambda: replay(candidate.label, transform, gs[:1], params))
+        if unsupported is not None:
+            raise unsupported from None
         raise _fail(candidate, "tracing", what, f"jax.jit(update) failed: {type(exc).__name__}: {exc}") from None
     if len(compiles) != 1:
         raise _fail(candidate, "tracing", what,
@@ -353,8 +367,9 @@ def no_recompilation(candidate: Candidate) -> Result:
 def hyperparameters_as_arrays(candidate: Candidate, traced: bool) -> Result:
     """Python floats, jnp arrays and traced values (inside jit) give the same updates."""
     spec = candidate.spec
+    capability = "traced_hyperparameters" if traced else "array_hyperparameters"
     if traced:
-        _need_traceable(candidate, "traced hyperparameters")
+        _need_traceable(candidate, capability)
     what = f"hyperparameters as {'traced values inside jit' if traced else 'jnp arrays'}, float32"
     lr = 0.05
     hp = dict(spec.varied)  # away from the defaults, so an ignored value shows
@@ -365,11 +380,14 @@ def hyperparameters_as_arrays(candidate: Candidate, traced: bool) -> Result:
     as_arrays = {k: jnp.asarray(v, jnp.float32) for k, v in hp.items()}
     try:
         ref, _ = replay(candidate.label, build(candidate, lr, hp, "hyperparameters", what), gs, params)
+    except CandidateError as exc:
+        raise _fail(candidate, "hyperparameters", what, str(exc)) from None
+    names = ", ".join(["learning_rate", *hp])
+    try:
         if not traced:
-            got, _ = replay(candidate.label, build(candidate, jnp.asarray(lr, jnp.float32), as_arrays,
-                                                   "hyperparameters", what), gs, params)
+            got, _ = replay(candidate.label, candidate.make(jnp.asarray(lr, jnp.float32), **as_arrays), gs, params)
         else:
-            state = call_init(candidate.label, build(candidate, lr, hp, "hyperparameters", what), params)
+            state = call_init(candidate.label, candidate.make(lr, **hp), params)
 
             @jax.jit
             def step(lr_, hps, g, s, p):
@@ -379,10 +397,12 @@ def hyperparameters_as_arrays(candidate: Candidate, traced: bool) -> Result:
             for g in gs:
                 u, state = step(jnp.asarray(lr, jnp.float32), as_arrays, g, state, params)
                 got.append(_as_np(u))
-    except CandidateError as exc:
-        raise _fail(candidate, "hyperparameters", what, str(exc)) from None
-    except Exception as exc:  # noqa: BLE001
-        raise _fail(candidate, "hyperparameters", what, f"{type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - the Python-float run worked: the arrays are what it refuses
+        if traced:
+            reason = f"building and updating it inside jax.jit with {names} as traced values raised {cause(exc)}"
+        else:
+            reason = f"building or updating it with {names} as jnp arrays raised {cause(exc)}"
+        raise NotSupported(capability, f"takes no {'traced' if traced else 'array'} hyperparameters: {reason}") from None
     rtol = 2 * tolerance.update_rtol(spec, {**spec.defaults, **hp}, "float32", STEPS)
     cmp = compare_updates(got, ref, leaf_paths(params), rtol, tolerance.floor("float32"))
     if not cmp.passed:

@@ -36,6 +36,9 @@ def _candidate_of(report) -> str | None:
 class ReportPlugin:
     def __init__(self, config: pytest.Config):
         self.config = config
+        # candidate -> capability -> {"status": ..., "reason": ...}; candidate -> notes
+        self.capabilities: dict[str, dict[str, dict]] = defaultdict(dict)
+        self.notes: dict[str, list[str]] = defaultdict(list)
         # (candidate, family) -> {"passed": n, "failed": n, "n/a": n, "worst": x, "failures": [...]}
         self.rows: dict[tuple[str, str], dict] = defaultdict(
             lambda: {"passed": 0, "failed": 0, "n/a": 0, "worst_ratio": None, "failures": [], "checks": []}
@@ -51,9 +54,13 @@ class ReportPlugin:
         family = marker.args[0] if marker else item.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
         item.user_properties.append(("optim_candidate", callspec.params["optim_candidate"].label))
         item.user_properties.append(("optim_family", family))
+        capability = item.get_closest_marker("optim_capability")
+        if capability is not None:
+            item.user_properties.append(("optim_capability", capability.args[0]))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        props = dict((k, v) for k, v in report.user_properties if k in ("optim_candidate", "optim_family"))
+        props = dict((k, v) for k, v in report.user_properties
+                     if k in ("optim_candidate", "optim_family", "optim_capability"))
         if "optim_candidate" not in props:
             return
         if report.when == "call" or (report.when == "setup" and not report.passed):
@@ -71,13 +78,37 @@ class ReportPlugin:
                 message = _longrepr_message(report)
                 row["failures"].append({"test": test, "message": message})
             check = {"test": test, "verdict": verdict}
+            if "optim_capability" in props:
+                self._capability(props["optim_candidate"], props["optim_capability"], verdict, report)
             for name, value in report.user_properties:
                 if name == "optim_result":
+                    if value.get("extra", {}).get("note"):
+                        self.notes[props["optim_candidate"]].append(f"{test}: {value['extra']['note']}")
                     check["result"] = value  # what the check measured (worst ratio, detail, figures)
                     if value.get("worst_ratio") is not None:
                         w = row["worst_ratio"]
                         row["worst_ratio"] = value["worst_ratio"] if w is None else max(w, value["worst_ratio"])
             row["checks"].append(check)
+
+    # a capability's status over all its checks: the worst one counts
+    _RANK = {"supported": 0, "not supported": 1, "failed": 2}
+
+    def _capability(self, cand: str, capability: str, verdict: str, report) -> None:
+        message = _longrepr_message(report) if not report.passed else ""
+        if verdict == "passed":
+            status, reason = "supported", ""
+        elif verdict == "n/a" and "not supported:" in message:
+            status, reason = "not supported", message.split("not supported:", 1)[1].strip()
+            reason = reason.removeprefix(f"{capability}:").strip()
+        elif verdict == "failed" and "is required (--optim-require) but not supported" in message:
+            status, reason = "not supported", "required: " + message.splitlines()[-1].strip()
+        elif verdict == "failed":
+            status, reason = "failed", "accepted, but computed the wrong numbers"
+        else:
+            return  # n/a for another reason (e.g. a ready-made transform): says nothing of the capability
+        known = self.capabilities[cand].get(capability)
+        if known is None or self._RANK[status] > self._RANK[known["status"]]:
+            self.capabilities[cand][capability] = {"status": status, "reason": reason}
 
     def summary(self) -> dict:
         candidates: dict[str, dict] = {}
@@ -86,6 +117,12 @@ class ReportPlugin:
             entry["families"][family] = row
             for k in ("passed", "failed", "n/a"):
                 entry[k] += row[k]
+        for cand, entry in candidates.items():
+            from pytest_optim.capabilities import NAMES
+
+            caps = self.capabilities.get(cand, {})
+            entry["capabilities"] = {name: caps[name] for name in NAMES if name in caps}
+            entry["notes"] = list(self.notes.get(cand, []))
         return candidates
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config) -> None:
@@ -105,6 +142,14 @@ class ReportPlugin:
             for family, row in entry["families"].items():
                 worst = "-" if row["worst_ratio"] is None else f"{row['worst_ratio']:.3g}"
                 tr.write_line(f"  {family:<16}{row['passed']:>8}{row['failed']:>8}{row['n/a']:>6}  {worst}")
+            caps = entry.get("capabilities", {})
+            if caps:
+                tr.write_line("  capabilities: " + ", ".join(f"{k}: {v['status']}" for k, v in caps.items()))
+                for k, v in caps.items():
+                    if v["status"] != "supported":
+                        tr.write_line(f"    {k}: {v['reason']}")
+            for note in entry.get("notes", []):
+                tr.write_line(f"  note: {note}")
             for family, row in entry["families"].items():
                 for failure in row["failures"][:3]:
                     first = failure["message"].strip().splitlines()
@@ -123,6 +168,8 @@ def _longrepr_message(report) -> str:
     longrepr = report.longrepr
     if longrepr is None:
         return ""
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, "Skipped: reason")
+        return str(longrepr[2]).removeprefix("Skipped: ").strip()
     crash = getattr(longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(longrepr)
     for prefix in ("Failed: ", "AssertionError: "):
@@ -183,6 +230,14 @@ def markdown(doc: dict) -> str:
         for family, row in entry["families"].items():
             worst = "-" if row["worst_ratio"] is None else f"{row['worst_ratio']:.3g}"
             lines.append(f"| {family} | {row['passed']} | {row['failed']} | {row['n/a']} | {worst} |")
+        caps = entry.get("capabilities", {})
+        if caps:
+            lines += ["", "| capability | status | reason |", "|---|---|---|"]
+            for k, v in caps.items():
+                reason = v["reason"].replace("|", "\\|").replace("\n", " ")
+                lines.append(f"| {k} | {v['status']} | {reason} |")
+        if entry.get("notes"):
+            lines += ["", "Notes:", ""] + [f"- {n}" for n in entry["notes"]]
         failures = [(f, x) for f, row in entry["families"].items() for x in row["failures"]]
         if failures:
             lines += ["", "### Failures", ""]

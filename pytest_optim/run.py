@@ -23,6 +23,27 @@ class Trajectory:
     state: Any  # final state
     paths: list[str]  # leaf paths, e.g. "['dense']['kernel']"
     lrs: list[float]  # learning rate used at each step (schedules evaluated)
+    resolution: list[list[np.ndarray]] | None = None  # per step, u |p| of each leaf (see compare.judge)
+    mode: str = "scan"  # how it ran: "scan", or "eager" (asked for, or the candidate does not trace)
+
+
+def resolution(params_seq: list, dtypes: list) -> list[list[np.ndarray]]:
+    """Per step, the rounding of each parameter the update is added to: u * max(|p_t|, |p_t+1|).
+
+    ``params_seq`` holds the parameter leaves (float64) before every step and after the last one;
+    u is the unit roundoff of each leaf's own dtype. Writing p_t+1 = fl(p_t + d) rounds by at most
+    u |p_t+1| (round to nearest), so an update observed as p_t+1 - p_t is the candidate's d up to
+    that much; the max over both ends covers an update that shrinks or grows p.
+    """
+    from pytest_optim.tolerance import unit_roundoff
+
+    us = [unit_roundoff(d) for d in dtypes]
+    return [[u * np.maximum(np.abs(a), np.abs(b)) for u, a, b in zip(us, before, after)]
+            for before, after in zip(params_seq[:-1], params_seq[1:])]
+
+
+def leaf_dtypes(tree) -> list[str]:
+    return [str(jnp.result_type(x)) for x in jax.tree.leaves(tree)]
 
 
 def leaf_paths(tree) -> list[str]:
@@ -92,30 +113,46 @@ def trajectory(
     steps: int,
     learning_rate=None,
     mode: str = "scan",
+    fallback: bool = True,
 ) -> Trajectory:
     """Run ``steps`` optimizer steps on ``grad_fn`` from ``params0``.
 
-    ``mode="scan"`` compiles the whole trajectory as one ``lax.scan`` (fast, and a check that the
-    candidate traces); ``mode="eager"`` calls ``update`` from Python each step (works for any
-    candidate, NumPy-style ones included).
+    ``mode="scan"`` compiles the whole trajectory as one ``lax.scan`` (fast); a candidate whose
+    update cannot be traced runs eagerly instead (``fallback``), because no check of the
+    mathematics may depend on tracing, an optional capability (the tracing checks report it).
+    ``mode="eager"`` calls ``update`` from Python each step (any candidate, NumPy-style included).
     """
     state0 = call_init(label, transform, params0)
     paths = leaf_paths(params0)
     if mode == "scan":
-        grads, updates, params, state = _scan(label, transform, grad_fn, params0, state0, steps)
-        grads = [[np.asarray(x[t], np.float64) for x in jax.tree.leaves(grads)] for t in range(steps)]
-        updates = [[np.asarray(x[t], np.float64) for x in jax.tree.leaves(updates)] for t in range(steps)]
-    else:
+        try:
+            grads, updates, params_seq, params, state = _scan(label, transform, grad_fn, params0, state0, steps)
+        except NotTraceable:
+            if not fallback:
+                raise
+            mode = "eager"
+            state0 = call_init(label, transform, params0)
+        else:
+            grads = [[np.asarray(x[t], np.float64) for x in jax.tree.leaves(grads)] for t in range(steps)]
+            updates = [[np.asarray(x[t], np.float64) for x in jax.tree.leaves(updates)] for t in range(steps)]
+            params_seq = [[np.asarray(x[t], np.float64) for x in jax.tree.leaves(params_seq)] for t in range(steps)]
+            params_seq.append(_to_numpy(params))
+    if mode != "scan":
         params, state = params0, state0
-        grads, updates = [], []
+        grads, updates, params_seq = [], [], [_to_numpy(params0)]
         for t in range(steps):
             g = grad_fn(params)
             u, state = call_update(label, transform, g, state, params, t + 1)
             grads.append(_to_numpy(g))
             updates.append(_to_numpy(u))
             params = apply_updates(params, u)
+            params_seq.append(_to_numpy(params))
     lrs = lr_values(learning_rate, steps) if learning_rate is not None else [float("nan")] * steps
-    return Trajectory(grads, updates, params, state, paths, lrs)
+    return Trajectory(grads, updates, params, state, paths, lrs, resolution(params_seq, leaf_dtypes(params0)), mode)
+
+
+class NotTraceable(CandidateError):
+    """The candidate's update cannot be traced by JAX (it may still run eagerly)."""
 
 
 def _scan(label, transform, grad_fn, params0, state0, steps):
@@ -123,7 +160,7 @@ def _scan(label, transform, grad_fn, params0, state0, steps):
     try:
         out = jax.eval_shape(transform.update, grad_fn(params0), state0, params0)
     except Exception as exc:  # noqa: BLE001
-        raise CandidateError(
+        raise NotTraceable(
             f"{label}: update cannot be traced by jax (needed for jit/scan): {type(exc).__name__}: {exc}"
         ) from exc
     if not (isinstance(out, tuple) and len(out) == 2):
@@ -143,24 +180,38 @@ def _scan(label, transform, grad_fn, params0, state0, steps):
         params, state = carry
         g = grad_fn(params)
         u, state = transform.update(g, state, params)
-        return (apply_updates(params, u), state), (g, u)
+        return (apply_updates(params, u), state), (g, u, params)
 
     try:
-        (params, state), (grads, updates) = jax.jit(
+        (params, state), (grads, updates, params_seq) = jax.jit(
             lambda p, s: jax.lax.scan(body, (p, s), None, length=steps)
         )(params0, state0)
     except Exception as exc:  # noqa: BLE001
-        raise CandidateError(f"{label}: running update inside lax.scan failed: {type(exc).__name__}: {exc}") from exc
-    return grads, updates, params, state
+        raise NotTraceable(f"{label}: running update inside lax.scan failed: {type(exc).__name__}: {exc}") from exc
+    return grads, updates, params_seq, params, state
 
 
-def replay(label: str, transform, grads_seq: list, params0, mode: str = "eager"):
-    """Feed a fixed sequence of gradient pytrees; returns the list of update pytrees (as NumPy)."""
+@dataclass
+class Replay:
+    updates: list[list[np.ndarray]]  # per step, the update leaves (float64)
+    state: Any  # final state
+    resolution: list[list[np.ndarray]]  # per step, u |p| of each leaf (see compare.judge)
+
+
+def replay_run(label: str, transform, grads_seq: list, params0) -> Replay:
+    """Feed a fixed sequence of gradient pytrees eagerly, recording what the parameters see."""
     state = call_init(label, transform, params0)
     params = params0
-    out = []
+    out, params_seq = [], [_to_numpy(params0)]
     for t, g in enumerate(grads_seq):
         u, state = call_update(label, transform, g, state, params, t + 1)
         out.append(_to_numpy(u))
         params = apply_updates(params, u)
-    return out, state
+        params_seq.append(_to_numpy(params))
+    return Replay(out, state, resolution(params_seq, leaf_dtypes(params0)))
+
+
+def replay(label: str, transform, grads_seq: list, params0):
+    """Feed a fixed sequence of gradient pytrees; returns the list of update pytrees (as NumPy)."""
+    run = replay_run(label, transform, grads_seq, params0)
+    return run.updates, run.state

@@ -83,6 +83,11 @@ _LR_IN_VELOCITY = Alternative(
     "lr_in_velocity", "Keras form: lr inside the velocity (v = mu v + lr g; p -= v)", {"lr_in_velocity": True},
     "keras.optimizers.SGD; the same rule as the canonical one for a constant learning rate",
 )
+_TORCH_NADAM = ("PyTorch NAdam momentum schedule mu_t = b1(1 - 0.5*0.96^(0.004 t)), "
+                "bias-corrected by the running product of mu")
+_TORCH_NADAM_SEEN = ("torch.optim.NAdam (torch/optim/nadam.py _single_tensor_nadam, torch 2.13, momentum_decay=4e-3; "
+                     "mu_product in the default scalar dtype, float32 unless torch.set_default_dtype(torch.float64)); "
+                     "optax PR #719")
 _FIRST_STEP = Alternative(
     "first_step_buffer", "PyTorch first-step buffer with dampening: v_1 = g, then mu v + (1 - mu) g",
     {"first_step_buffer": True, "dampening": "momentum"}, "torch.optim.SGD",
@@ -144,12 +149,26 @@ SPECS: dict[str, Spec] = {
              alternatives=(_EPS_INSIDE,
                            Alternative("optax_adagrad", "optax's adagrad: g/sqrt(r + eps), 0 where r = 0",
                                        {"optax_adagrad": True}, "optax.adagrad, Keras"),
+                           Alternative("zero_initial_accumulator",
+                                       "accumulator starts at 0 whatever initial_accumulator_value says: "
+                                       "r_0 = 0, g/(sqrt(r) + eps)",
+                                       {"zero_initial_accumulator": True},
+                                       "numpy-ml AdaGrad (numpy_ml/neural_nets/optimizers/optimizers.py: cache = "
+                                       "np.zeros_like(grad), no initial-accumulator option); torch.optim.Adagrad's "
+                                       "default initial_accumulator_value=0 (torch/optim/adagrad.py, torch 2.13) "
+                                       "in a port that does not pass the value on"),
                            _GLOBAL)),
         Spec("rmsprop", "r <- decay*r + (1-decay)*g^2 (r0 = 0); p <- p - lr*g/(sqrt(r) + eps)",
              "Tieleman & Hinton, Coursera lecture 6.5 (2012)",
              {"decay": 0.9, "eps": 1e-8}, {"decay": 0.5, "eps": 0.1},
              "optax.rmsprop(lr, decay, eps, eps_in_sqrt=False)", True,
-             adaptive=True, decays=("decay",), alternatives=(_EPS_INSIDE, _GLOBAL)),
+             adaptive=True, decays=("decay",),
+             alternatives=(_EPS_INSIDE,
+                           Alternative("accumulator_starts_at_one", "accumulator initialised to 1 instead of 0: "
+                                       "r_0 = 1, g/(sqrt(r) + eps)", {"initial_scale": 1.0},
+                                       "autograd.misc.optimizers.rmsprop (avg_sq_grad = np.ones(len(x))); "
+                                       "optax.rmsprop(..., initial_scale=1.0, eps_in_sqrt=False)"),
+                           _GLOBAL)),
         Spec("adam", "m_hat/(sqrt(v_hat) + eps) with bias-corrected EMAs of g and g^2",
              "Kingma & Ba, Algorithm 1 (ICLR 2015)", dict(_MOMENTS), dict(_MOMENTS_VARIED),
              "optax.adam(lr, b1, b2, eps)", True, adaptive=True, decays=("b1", "b2"),
@@ -167,8 +186,15 @@ SPECS: dict[str, Spec] = {
              "Dozat, ICLR workshop (2016)", dict(_MOMENTS), dict(_MOMENTS_VARIED),
              "optax.nadam(lr, b1, b2, eps)", True, adaptive=True, decays=("b1", "b2"),
              alternatives=(_EPS_INSIDE, *_bias_alternatives(True),
-                           Alternative("torch_nadam", "PyTorch NAdam momentum schedule mu_t = b1(1 - 0.5*0.96^(0.004 t))",
-                                       {"torch_nadam": True}, "torch.optim.NAdam (optax PR #719)"),
+                           # torch keeps the running product in float32 (its default scalar dtype) and
+                           # a port may keep it in float64: one convention, two precisions, one label
+                           *(Alternative("torch_nadam", _TORCH_NADAM, {"momentum_decay": 4e-3, **precision},
+                                         _TORCH_NADAM_SEEN)
+                             for precision in ({"mu_product_dtype": "float32"}, {})),
+                           Alternative("keras_nadam", "Keras Nadam momentum schedule mu_t = b1(1 - 0.5*0.96^t), "
+                                       "bias-corrected by the running product of mu", {"momentum_decay": 1.0},
+                                       "keras.optimizers.Nadam (keras/src/optimizers/nadam.py, Keras 3.15.1: "
+                                       "u_t = beta_1*(1 - 0.5*0.96**t), _u_product in the variable's dtype)"),
                            _GLOBAL)),
         Spec("adabelief", "s <- b2*s + (1-b2)*(g - m_t)^2 + eps_root; p <- p - lr*m_hat/(sqrt(s_hat) + eps)",
              "Zhuang et al. (NeurIPS 2020)",
@@ -178,6 +204,17 @@ SPECS: dict[str, Spec] = {
              alternatives=(*_bias_alternatives(True),
                            Alternative("eps_root_in_update_only", "eps_root added to s_hat in the update, not stored in s",
                                        {"eps_root_in_update_only": True}),
+                           Alternative("single_eps", "one eps, stored in s every step and added outside the root "
+                                       "(eps_root ignored): s += eps; m_hat/(sqrt(s_hat) + eps)", {"single_eps": True},
+                                       "adabelief-pytorch AdaBelief.step: exp_avg_var.add_(eps) in place, then "
+                                       "/ sqrt(bias_correction2) + eps (0.1.0-0.2.1 with rectify=False); "
+                                       "torch_optimizer.AdaBelief (jettify/pytorch-optimizer), rectify=False"),
+                           Alternative("radam_rectified", "adabelief-pytorch's default RAdam rectification: "
+                                       "-lr m/(1-b1^t) while N_sma < 5, then -lr r_t sqrt(1-b2^t)/(1-b1^t) "
+                                       "m/(sqrt(s) + eps) with one eps stored in s",
+                                       {"rectify": True, "single_eps": True},
+                                       "adabelief_pytorch.AdaBelief defaults rectify=True, degenerated_to_sgd=True "
+                                       "(0.1.0-0.2.1, juntang-zhuang/Adabelief-Optimizer pypi_packages)"),
                            Alternative("belief_uses_previous_m", "belief term uses m_(t-1) instead of m_t",
                                        {"belief_uses_previous_m": True}),
                            _GLOBAL)),

@@ -5,7 +5,7 @@ Off unless ``--optim-bench[=smoke|full]`` is given. One test per optimizer x wor
 test the three implementations run interleaved, round by round: pytest-benchmark times ours
 (pedantic mode), its ``setup`` (untimed by pytest-benchmark) runs one optax round and one floor
 round on our own timer. Per-step times, ratios, GB/s, compile times and the target go into
-``benchmark.extra_info`` (and ``--benchmark-json``). See docs/benchmarks.md.
+``benchmark.extra_info`` (and ``--optim-bench-json`` or ``--benchmark-json``). See docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize("bench_case", cases, ids=[f"{w.name}-{f}" for w, f in cases])
 
 
-def test_step_time(optim_candidate, bench_case, benchmark, optim_bench_settings, optim_bench_results):
+def test_step_time(optim_candidate, bench_case, benchmark, optim_bench_settings, optim_bench_results,
+                   optim_bench_keep_stats):
     if bench_case is None:
         pytest.skip("benchmarks are off: run with --optim-bench (smoke) or --optim-bench=full")
     if not optim_candidate.traceable:
@@ -81,3 +82,4 @@ def test_step_time(optim_candidate, bench_case, benchmark, optim_bench_settings,
             info[f"{name}_hlo"] = bench.memory_passes(bench.compiled_text(transform, workload), workload.n_params)
     benchmark.extra_info.update(info)
     optim_bench_results.append(info)
+    optim_bench_keep_stats(benchmark)  # for --optim-bench-json

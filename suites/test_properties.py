@@ -22,12 +22,16 @@ def test_hyperparameter_honoured(optim_candidate, name, value, dtype, optim_x64,
 
 
 @pytest.mark.optim_family("hyperparameters")
-@pytest.mark.parametrize("traced", [False, True], ids=["arrays", "traced"])
+@pytest.mark.parametrize("traced", [
+    pytest.param(False, id="arrays", marks=pytest.mark.optim_capability("array_hyperparameters")),
+    pytest.param(True, id="traced", marks=pytest.mark.optim_capability("traced_hyperparameters")),
+])
 def test_hyperparameters_as_arrays(optim_candidate, traced, optim_record):
     optim_record(P.hyperparameters_as_arrays(optim_candidate, traced))
 
 
 @pytest.mark.optim_family("schedules")
+@pytest.mark.optim_capability("schedules")
 @pytest.mark.parametrize("schedule", ["warmup_cosine", "step"])
 def test_learning_rate_schedule(optim_candidate, schedule, optim_x64, optim_record):
     optim_x64("float64")
@@ -80,21 +84,25 @@ def test_pure(optim_candidate, optim_record):
 
 
 @pytest.mark.optim_family("tracing")
+@pytest.mark.optim_capability("jit")
 def test_jit_matches_eager(optim_candidate, optim_record):
     optim_record(P.jit_matches_eager(optim_candidate))
 
 
 @pytest.mark.optim_family("tracing")
+@pytest.mark.optim_capability("vmap")
 def test_vmap_matches_loop(optim_candidate, optim_record):
     optim_record(P.vmap_matches_loop(optim_candidate))
 
 
 @pytest.mark.optim_family("tracing")
+@pytest.mark.optim_capability("scan")
 def test_scan_matches_eager(optim_candidate, optim_x64, optim_record):
     optim_x64("float64")
     optim_record(P.scan_matches_eager(optim_candidate))
 
 
 @pytest.mark.optim_family("tracing")
+@pytest.mark.optim_capability("jit")
 def test_no_recompilation(optim_candidate, optim_record):
     optim_record(P.no_recompilation(optim_candidate))

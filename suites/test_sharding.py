@@ -5,14 +5,17 @@ import warnings
 import pytest
 
 from pytest_optim.candidate import CheckFailure, NotApplicable
+from pytest_optim.capabilities import NotSupported
 from pytest_optim.checks import Result
 from pytest_optim.sharding import run_subprocess
 
-pytestmark = pytest.mark.optim_family("sharding")
+pytestmark = [pytest.mark.optim_family("sharding"), pytest.mark.optim_capability("sharding")]
 
 
 def test_sharded_parameters_on_4_devices(optim_candidate, optim_record):
     out = run_subprocess(optim_candidate.label, optim_candidate.reference, n_devices=4)
+    if out["passed"] is None and out.get("unsupported"):
+        raise NotSupported("sharding", out["message"])
     if out["passed"] is None:
         raise NotApplicable(out["message"])
     if not out["passed"]:

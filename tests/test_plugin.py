@@ -43,11 +43,13 @@ GOOD = textwrap.dedent(
         (["--optim=sgd", "--optim-plots=/proc/nope"], "--optim-plots=/proc/nope: cannot write"),
         (["--optim=sgd", "--optim-plots=mine.py"], "--optim-plots=mine.py: is a file"),
         (["--optim=sgd", "--optim-bench-json=a.json", "--benchmark-json=b.json"], "give either --optim-bench-json"),
+        (["--optim=sgd", "--optim-require=schedules,warp"], "--optim-require: unknown capability warp"),
     ],
     ids=["unknown", "empty", "no-module", "no-attr", "no-reference", "bad-reference",
          "import-raises", "not-callable", "malformed", "reference-for-bundled", "report-unwritable",
          "bad-seed", "negative-seed", "negative-timeout", "zero-rounds", "bench-mode", "report-format",
-         "plot-format", "plot-unwritable", "plots-unwritable", "plots-is-file", "two-bench-json"],
+         "plot-format", "plot-unwritable", "plots-unwritable", "plots-is-file", "two-bench-json",
+         "unknown-capability"],
 )
 def test_usage_errors_exit_4_with_one_line(pytester, args, message):
     pytester.makepyfile(mine=GOOD + "\nVALUE = 3\n", broken="x = 1 / 0\n")

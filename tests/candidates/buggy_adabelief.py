@@ -69,3 +69,50 @@ def ignores_eps(learning_rate, b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
     """BUG (ignored-hyperparameter): eps accepted but the default 1e-16 hard-coded (invisible at the default)."""
     del eps
     return _adabelief(learning_rate, b1, b2, 1e-16, eps_root)
+
+
+def adabelief_pytorch_port(learning_rate, b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
+    """CONVENTION (eps-placement): a JAX port of the authors' adabelief-pytorch (rectify=False): one eps.
+
+    ``exp_avg_var.mul_(b2).addcmul_(r, r, value=1-b2)``; ``denom = (exp_avg_var.add_(eps).sqrt() /
+    sqrt(bias_correction2)).add_(eps)``: eps is added to the stored s every step and again outside
+    the root, and there is no eps_root (accepted for the harness, ignored). The spec's rule when
+    eps == eps_root (both 1e-16 by default); different when either is varied.
+    """
+    del eps_root
+
+    def init(params):
+        z = jax.tree.map(lambda p: jnp.zeros_like(p, dtype=jnp.promote_types(jnp.result_type(p), jnp.float32)), params)
+        return {"step": jnp.zeros([], jnp.int32), "exp_avg": z, "exp_avg_var": z}
+
+    def update(grads, state, params=None):
+        del params
+        step = state["step"] + 1
+        lr = learning_rate(state["step"]) if callable(learning_rate) else learning_rate
+
+        def leaf(exp_avg, exp_avg_var, grad):
+            dt = exp_avg.dtype
+            grad = jnp.asarray(grad).astype(dt)
+            beta1, beta2, e = jnp.asarray(b1, dt), jnp.asarray(b2, dt), jnp.asarray(eps, dt)
+            t = step.astype(dt)
+            bias_correction1 = 1 - beta1**t
+            bias_correction2 = 1 - beta2**t
+            exp_avg = exp_avg * beta1 + (1 - beta1) * grad
+            grad_residual = grad - exp_avg
+            exp_avg_var = exp_avg_var * beta2 + (1 - beta2) * grad_residual * grad_residual
+            exp_avg_var = exp_avg_var + e  # the in-place add_(eps): stored
+            denom = jnp.sqrt(exp_avg_var) / jnp.sqrt(bias_correction2) + e
+            step_size = jnp.asarray(lr, dt) / bias_correction1
+            return -step_size * exp_avg / denom, exp_avg, exp_avg_var
+
+        treedef = jax.tree.structure(grads)
+        triples = [leaf(m, s, g) for m, s, g in zip(treedef.flatten_up_to(state["exp_avg"]),
+                                                    treedef.flatten_up_to(state["exp_avg_var"]),
+                                                    treedef.flatten_up_to(grads))]
+        g_leaves = treedef.flatten_up_to(grads)
+        updates = treedef.unflatten([u.astype(jnp.result_type(g)) for (u, _, _), g in zip(triples, g_leaves)])
+        exp_avg = treedef.unflatten([m for _, m, _ in triples])
+        exp_avg_var = treedef.unflatten([s for _, _, s in triples])
+        return updates, {"step": step, "exp_avg": exp_avg, "exp_avg_var": exp_avg_var}
+
+    return SimpleNamespace(init=init, update=update)

@@ -10,6 +10,11 @@ exposes a bug that is invisible at default settings.
 from typing import NamedTuple, Optional
 
 _NUMPY_ADAM_RENAME = {"learning_rate": "lr", "b1": "beta1", "b2": "beta2"}
+# numpy-ml's AdaGrad takes lr and eps; its **kwargs swallows initial_accumulator_value
+_NUMPYML_ADAGRAD_RENAME = {"learning_rate": "lr"}
+_AUTOGRAD_RMSPROP_RENAME = {"learning_rate": "step_size", "decay": "gamma"}
+# adabelief-pytorch: betas=(b1, b2); it has no eps_root
+_ADABELIEF_PYTORCH_RENAME = {"learning_rate": "lr", ("b1", "b2"): "betas", "eps_root": None}
 
 
 class Candidate(NamedTuple):
@@ -27,13 +32,14 @@ class Candidate(NamedTuple):
 
 BUG_CLASSES = (
     "eps-placement", "momentum-convention", "bias-correction", "eps-hat", "nadam-schedule",
-    "optax-adagrad", "global-statistics", "ignored-hyperparameter", "impure", "mutation",
+    "optax-adagrad", "initial-accumulator", "rectification", "global-statistics", "ignored-hyperparameter", "impure", "mutation",
     "dtype-drift", "pytree", "nan", "schedule", "wrong-rule", "tracing", "correct",
 )
 DIAGNOSES = (
     "eps_inside_sqrt", "eps_outside_sqrt", "dampened_momentum", "first_step_buffer",
     "no_bias_correction_m", "no_bias_correction_v", "no_bias_correction", "bias_correction_off_by_one",
     "eps_hat", "torch_nadam", "optax_adagrad", "global_statistics", "keras_adamax",
+    "keras_nadam", "zero_initial_accumulator", "accumulator_starts_at_one", "single_eps", "radam_rectified",
 )
 
 _M = "tests.candidates."
@@ -160,7 +166,8 @@ CANDIDATES = [
          notes=_DEFAULT_INVISIBLE + "needs a large eps (e.g. 1e-3)"),
     # ----------------------------------------------------------------- nadam
     _bug("buggy_nadam:torch_nadam", "nadam", "PyTorch NAdam momentum schedule", "nadam-schedule", "torch_nadam"),
-    _bug("buggy_nadam:keras_nadam", "nadam", "Keras Nadam momentum schedule (0.96^t)", "nadam-schedule"),
+    _bug("buggy_nadam:keras_nadam", "nadam", "Keras Nadam momentum schedule (0.96^t)", "nadam-schedule",
+         "keras_nadam", notes="named in the float32 regimes (it computes mu_t and their product in float32)"),
     _bug("buggy_nadam:lookahead_exponent_dropped", "nadam", "momentum term divided by 1 - b1^t instead of 1 - b1^(t+1)",
          "bias-correction"),
     _bug("buggy_nadam:bias_correction_off_by_one", "nadam", "every bias correction uses t+1", "bias-correction",
@@ -177,10 +184,28 @@ CANDIDATES = [
          "bias_correction_off_by_one"),
     _bug("buggy_adabelief:ignores_eps", "adabelief", "eps hard-coded to 1e-16", "ignored-hyperparameter",
          notes=_DEFAULT_INVISIBLE + "needs a large eps (e.g. 1e-3)"),
+    _bug("buggy_adabelief:adabelief_pytorch_port", "adabelief",
+         "adabelief-pytorch's single eps (stored in s and outside the root; eps_root ignored), JAX port",
+         "eps-placement", "single_eps",
+         notes=_DEFAULT_INVISIBLE + "there eps == eps_root; visible when eps or eps_root is varied"),
     # ----------------------------------------------------------------- NumPy style (adapter)
     Candidate(_M + "numpy_style:NumpyAdamEpsInside", "adam", "fail", "eps inside the sqrt", "eps-placement",
               "eps_inside_sqrt", notes=_DEFAULT_INVISIBLE + "with O(1) gradients; visible with tiny gradients",
               adapter="numpy", rename=_NUMPY_ADAM_RENAME),
+    # ----------------------------------------------------------------- library ports (NumPy adapter)
+    Candidate(_M + "numpy_ports:NumpyMLAdaGrad", "adagrad", "fail",
+              "numpy-ml AdaGrad: accumulator starts at 0 (initial_accumulator_value swallowed by **kwargs)",
+              "initial-accumulator", "zero_initial_accumulator",
+              notes="visible at the defaults (r0 = 0 instead of 0.1); the same rule when initial_accumulator_value=0",
+              adapter="numpy", rename=_NUMPYML_ADAGRAD_RENAME),
+    Candidate(_M + "numpy_ports:AutogradRMSprop", "rmsprop", "fail",
+              "autograd rmsprop: avg_sq_grad starts at ones", "initial-accumulator", "accumulator_starts_at_one",
+              notes="visible in the first ~100 steps (the r0 term decays like decay^t)",
+              adapter="numpy", rename=_AUTOGRAD_RMSPROP_RENAME),
+    Candidate(_M + "numpy_ports:AdaBeliefPytorch", "adabelief", "fail",
+              "adabelief-pytorch 0.2 defaults: RAdam rectification (SGD steps while N_sma < 5), single eps",
+              "rectification", "radam_rectified", notes="visible from step 1",
+              adapter="numpy", rename=_ADABELIEF_PYTORCH_RENAME),
 ]
 
 assert all(c.bug_class in BUG_CLASSES for c in CANDIDATES)

@@ -1,0 +1,48 @@
+# torch_wrapped.py: torch.optim optimizers as NumPy-style candidates (this block is, verbatim,
+# tests/candidates/torch_wrapped.py in the pytest-optim repository)
+from functools import partial
+
+import numpy as np
+import torch
+
+from pytest_optim.adapters import numpy_optimizer
+
+
+class TorchStep:
+    """step(params, grads) on lists of NumPy arrays, done by a torch.optim optimizer."""
+
+    def __init__(self, optimizer, lr, **hyperparameters):
+        self.optimizer, self.lr, self.hyperparameters = optimizer, lr, hyperparameters
+        self.opt, self.count = None, 0
+
+    def step(self, params, grads):
+        if self.opt is None:  # built at the first step, when the shapes and dtypes are known
+            # float64 stays float64; float32, float16 and bfloat16 (ml_dtypes.bfloat16) run in float32
+            self.tensors = [torch.zeros(p.shape, dtype=torch.float64 if p.dtype == np.float64 else torch.float32)
+                            for p in params]
+            self.opt = self.optimizer(self.tensors, lr=0.0, **self.hyperparameters)
+        for group in self.opt.param_groups:  # a schedule is a function of the 0-based step count
+            group["lr"] = self.lr(self.count) if callable(self.lr) else self.lr
+        self.count += 1
+        for t, p, g in zip(self.tensors, params, grads):
+            t.numpy()[...] = p  # t shares memory with its NumPy view; bfloat16 -> float32 here
+            t.grad = torch.from_numpy(np.array(g, t.numpy().dtype))
+        default = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float64)  # scalar state (step, NAdam's mu_product) in float64
+        try:
+            self.opt.step()
+        finally:
+            torch.set_default_dtype(default)
+        for p, t in zip(params, self.tensors):
+            p[...] = t.numpy()  # in place, rounded to p's dtype
+
+
+BETAS = {"learning_rate": "lr", ("b1", "b2"): "betas"}
+sgd = numpy_optimizer(partial(TorchStep, torch.optim.SGD, momentum=0.0), rename={"learning_rate": "lr"})
+momentum = numpy_optimizer(partial(TorchStep, torch.optim.SGD), rename={"learning_rate": "lr"})
+nesterov = numpy_optimizer(partial(TorchStep, torch.optim.SGD, nesterov=True), rename={"learning_rate": "lr"})
+adagrad = numpy_optimizer(partial(TorchStep, torch.optim.Adagrad), rename={"learning_rate": "lr"})
+rmsprop = numpy_optimizer(partial(TorchStep, torch.optim.RMSprop), rename={"learning_rate": "lr", "decay": "alpha"})
+adam = numpy_optimizer(partial(TorchStep, torch.optim.Adam), rename=BETAS)
+adamax = numpy_optimizer(partial(TorchStep, torch.optim.Adamax), rename=BETAS)
+nadam = numpy_optimizer(partial(TorchStep, torch.optim.NAdam, momentum_decay=float("inf")), rename=BETAS)
