@@ -132,7 +132,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"optim: {names}",
         f"optim: jax {jax.__version__} ({jax.default_backend()}: {devices}), optax {optax.__version__}, "
         f"x64 {'on' if jax.config.jax_enable_x64 else 'off'}, seed {config.getoption('optim_seed')}, "
-        f"required capabilities: {', '.join(required) or 'none'}",
+        f"required capabilities: {', '.join(required) or 'none'}"
+        + (" (bundled optimizers: all)" if any(c.bundled for c in candidates) else ""),
     ]
 
 
@@ -174,6 +175,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.timeout(limit))
 
 
+def required_of(config: pytest.Config, candidate) -> frozenset[str]:
+    """Capabilities this candidate must support: --optim-require (or its ini value); the bundled
+    optimizers promise all of them."""
+    from pytest_optim.capabilities import NAMES
+
+    if isinstance(candidate, Candidate) and candidate.bundled:
+        return frozenset(NAMES)
+    return config.stash.get(REQUIRED, frozenset())
+
+
 class FailFast:
     """--optim-fail-fast: skip a candidate's remaining checks once one has failed (in this process)."""
 
@@ -201,10 +212,10 @@ def pytest_runtest_call(item: pytest.Item):
     except CheckFailure as exc:
         message = str(exc)
     except NotSupported as exc:
-        if exc.capability not in item.config.stash.get(REQUIRED, frozenset()):
-            pytest.skip(f"not supported: {exc.capability}: {exc.reason}")
         callspec = getattr(item, "callspec", None)
         candidate = callspec.params.get("optim_candidate") if callspec is not None else None
+        if exc.capability not in required_of(item.config, candidate):
+            pytest.skip(f"not supported: {exc.capability}: {exc.reason}")
         who = f"{candidate.label} (spec {candidate.reference})" if isinstance(candidate, Candidate) else "the candidate"
         message = (f"[{exc.capability}] {who} — {exc.capability} is required (--optim-require) but not supported\n"
                    f"  {exc.reason}")

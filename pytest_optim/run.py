@@ -27,17 +27,24 @@ class Trajectory:
     mode: str = "scan"  # how it ran: "scan", or "eager" (asked for, or the candidate does not trace)
 
 
+# In-place writes of the parameter per step allowed for: one for most rules, two where an
+# implementation adds its step as two terms (torch.optim.NAdam's two addcdiv_ calls, decoupled
+# weight decay written before the step). An exactly observed update never needs this term.
+PARAMETER_WRITES = 2
+
+
 def resolution(params_seq: list, dtypes: list) -> list[list[np.ndarray]]:
-    """Per step, the rounding of each parameter the update is added to: u * max(|p_t|, |p_t+1|).
+    """Per step, the rounding of each parameter the update is added to: k u max(|p_t|, |p_t+1|).
 
     ``params_seq`` holds the parameter leaves (float64) before every step and after the last one;
     u is the unit roundoff of each leaf's own dtype. Writing p_t+1 = fl(p_t + d) rounds by at most
     u |p_t+1| (round to nearest), so an update observed as p_t+1 - p_t is the candidate's d up to
-    that much; the max over both ends covers an update that shrinks or grows p.
+    that much per write, k = PARAMETER_WRITES writes a step; the max over both ends covers an
+    update that shrinks or grows p (an intermediate value lies between them up to its own term).
     """
     from pytest_optim.tolerance import unit_roundoff
 
-    us = [unit_roundoff(d) for d in dtypes]
+    us = [PARAMETER_WRITES * unit_roundoff(d) for d in dtypes]
     return [[u * np.maximum(np.abs(a), np.abs(b)) for u, a, b in zip(us, before, after)]
             for before, after in zip(params_seq[:-1], params_seq[1:])]
 

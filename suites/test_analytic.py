@@ -36,9 +36,13 @@ def test_first_two_steps(optim_candidate, dtype, optim_x64, optim_record):
 
 # Settings under which each rule provably settles at x*, all at a constant learning rate (a
 # schedule is an optional capability): AdaGrad's own step decay needs a larger lr to get there in
-# 1500 steps; RMSprop at a constant lr ends in a limit cycle of size ~lr unless eps >= lr L, which
-# makes it gradient descent near x* (see convergence_check).
-CONVERGENCE = {"adagrad": (10.0, None), "rmsprop": (1.0, 1.0)}
+# 1500 steps. RMSprop at a constant lr ends in a limit cycle of size ~lr, and Adam-type rules with
+# eps = 1e-8 keep leaving x* after they arrive (v decays, the step grows; whether step 1500 falls
+# in such an excursion depends on the data: nadam was unsettled for 8-12 of 20 seeds); eps = lr L
+# makes each of them gradient descent with step <= 1/L near x* (see convergence_check), settled
+# for all 20 seeds on all three problems.
+CONVERGENCE = {"adagrad": (10.0, None), "rmsprop": (1.0, 1.0), "adam": (1.0, 1.0), "nadam": (1.0, 1.0),
+               "adabelief": (1.0, 1.0)}
 
 
 @pytest.mark.optim_family("convergence")

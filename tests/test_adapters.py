@@ -19,7 +19,6 @@ from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-import jax
 import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
@@ -27,6 +26,11 @@ import pytest
 
 from pytest_optim.adapters import NumpyFactory, numpy_optimizer, snapshot
 from pytest_optim.candidate import UsageError, load_third_party
+
+try:  # imported before any pytester test: pytester drops modules first imported inside a test, and
+    import torch  # noqa: F401  a second import of torch's C extension in one process crashes it
+except ImportError:  # the tests that need torch skip (pytest.importorskip)
+    pass
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -284,3 +284,59 @@ def test_third_party_bench_json_is_atomic_and_survives_an_interrupted_run(pytest
     assert second.ret == pytest.ExitCode.INTERRUPTED
     assert (pytester.path / "b.json").read_bytes() == before
     assert not list(pytester.path.glob(".b.json.*"))
+
+
+def test_optim_seed_changes_the_data_not_the_verdicts(pytester):
+    """--optim-seed reaches the random parts of the checks (problem data, test gradients) and a
+    correct candidate gets the same verdicts under another seed."""
+    import numpy as np
+
+    from pytest_optim import problems, seeding
+    from pytest_optim.verdicts import differences, verdicts
+
+    previous = seeding.set_seed(0)
+    try:
+        # seed 0 draws the numbers the checks used before the option reached them
+        assert np.array_equal(seeding.rng(7).standard_normal(5), np.random.default_rng(7).standard_normal(5))
+        lin0, quad0 = problems.get("linear_regression"), problems.get("quadratic_k1e4")
+        seeding.set_seed(7)
+        lin7, quad7 = problems.get("linear_regression"), problems.get("quadratic_k1e4")
+        assert problems.get("linear_regression") is lin7  # cached per seed
+        seeding.set_seed(0)
+        assert problems.get("linear_regression") is lin0
+    finally:
+        seeding.set_seed(previous)
+    assert not np.allclose(lin0.minimizer, lin7.minimizer) and lin0.L != lin7.L  # other data
+    assert not np.allclose(quad0.x0, quad7.x0) and not np.allclose(quad0.extra["Q"], quad7.extra["Q"])
+    np.testing.assert_array_equal(quad0.extra["eigenvalues"], quad7.extra["eigenvalues"])  # same conditioning
+    assert (quad7.mu, quad7.L) == (quad0.mu, quad0.L) == (1e-4, 1.0)
+
+    # about 20 checks using problems, property gradients, and the first-two-steps gradients
+    checks = ("test_matches_oracle and quadratic_k10 and 300steps or test_first_two_steps or "
+              "test_closed_form and float64 or test_zero_gradients or test_permutation or "
+              "test_gradient_scale or test_dtypes_preserved")
+    reports = {}
+    for seed in (0, 7):
+        result = pytester.runpytest_subprocess("--optim=sgd,adam", f"--optim-seed={seed}", f"--optim-report=r{seed}",
+                                               "-k", checks, "-p", "no:randomly")
+        assert result.ret == 0, result.stdout.str()[-3000:]
+        assert f"x64 on, seed {seed}" in result.stdout.str()
+        doc = json.loads((pytester.path / f"r{seed}.json").read_text())
+        assert doc["seed"] == seed
+        reports[seed] = doc
+    a, b = verdicts(pytester.path / "r0.json"), verdicts(pytester.path / "r7.json")
+    assert len(a) >= 18 and set(a.values()) == {"passed"}
+    assert differences(a, b) == []
+
+    def ratios(doc):
+        return {(cand, check["test"]): (check.get("result") or {}).get("worst_ratio")
+                for cand, entry in doc["candidates"].items()
+                for row in entry["families"].values() for check in row["checks"]}
+
+    # the measured errors moved with the data: the seed reached the checks in the run
+    r0, r7 = ratios(reports[0]), ratios(reports[7])
+    for key in (("adam", "test_matches_oracle[adam-quadratic_k10-float32-300steps]"),  # problems
+                ("sgd", "test_closed_form_iterates[sgd-quadratic_k1e4-float64-100]"),
+                ("adam", "test_first_two_steps[adam-float32]"),  # checks.py's gradients
+                ("adam", "test_zero_gradients[adam-float32]")):  # properties.py's gradients
+        assert r0[key] is not None and r0[key] != r7[key], key

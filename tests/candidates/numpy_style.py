@@ -52,3 +52,29 @@ class NumpyAdamEpsInside(NumpyAdam):
             m_hat = m / (1 - self.beta1**self.t)
             v_hat = v / (1 - self.beta2**self.t)
             p -= (lr * m_hat / np.sqrt(v_hat + self.eps)).astype(p.dtype)
+
+
+class NumpySGD:
+    """Plain gradient descent written in place (``p -= lr * g``), as in a notebook: its update is
+    seen only as new - old, which carries the parameter's rounding (judged in the parameters)."""
+
+    def __init__(self, lr=0.01):
+        self.lr = lr
+        self.t = 0
+
+    def step(self, params, grads):
+        lr = float(self.lr(self.t) if callable(self.lr) else self.lr)
+        self.t += 1
+        for p, g in zip(params, grads):
+            p -= lr * np.asarray(g, p.dtype)
+
+
+class NumpySGDHalfStep(NumpySGD):
+    """BUG (precision): the step is computed in float16 before it is applied (relative error ~5e-4
+    of every update: far above the parameters' rounding, so parameter-space judging still sees it)."""
+
+    def step(self, params, grads):
+        lr = float(self.lr(self.t) if callable(self.lr) else self.lr)
+        self.t += 1
+        for p, g in zip(params, grads):
+            p -= (lr * np.asarray(g, np.float16)).astype(p.dtype)

@@ -1,5 +1,5 @@
-# torch_wrapped.py: torch.optim optimizers as NumPy-style candidates (this block is, verbatim,
-# tests/candidates/torch_wrapped.py in the pytest-optim repository)
+# torch_wrapped.py: torch.optim optimizers as NumPy-style candidates for pytest-optim
+# (kept identical to the code block in docs/third-party.md; tests/test_adapters.py checks that)
 from functools import partial
 
 import numpy as np
@@ -18,8 +18,8 @@ class TorchStep:
     def step(self, params, grads):
         if self.opt is None:  # built at the first step, when the shapes and dtypes are known
             # float64 stays float64; float32, float16 and bfloat16 (ml_dtypes.bfloat16) run in float32
-            self.tensors = [torch.zeros(p.shape, dtype=torch.float64 if p.dtype == np.float64 else torch.float32)
-                            for p in params]
+            dtypes = [torch.float64 if p.dtype == np.float64 else torch.float32 for p in params]
+            self.tensors = [torch.zeros(p.shape, dtype=d) for p, d in zip(params, dtypes)]
             self.opt = self.optimizer(self.tensors, lr=0.0, **self.hyperparameters)
         for group in self.opt.param_groups:  # a schedule is a function of the 0-based step count
             group["lr"] = self.lr(self.count) if callable(self.lr) else self.lr
@@ -37,12 +37,13 @@ class TorchStep:
             p[...] = t.numpy()  # in place, rounded to p's dtype
 
 
-BETAS = {"learning_rate": "lr", ("b1", "b2"): "betas"}
-sgd = numpy_optimizer(partial(TorchStep, torch.optim.SGD, momentum=0.0), rename={"learning_rate": "lr"})
-momentum = numpy_optimizer(partial(TorchStep, torch.optim.SGD), rename={"learning_rate": "lr"})
-nesterov = numpy_optimizer(partial(TorchStep, torch.optim.SGD, nesterov=True), rename={"learning_rate": "lr"})
-adagrad = numpy_optimizer(partial(TorchStep, torch.optim.Adagrad), rename={"learning_rate": "lr"})
-rmsprop = numpy_optimizer(partial(TorchStep, torch.optim.RMSprop), rename={"learning_rate": "lr", "decay": "alpha"})
+LR = {"learning_rate": "lr"}
+BETAS = {**LR, ("b1", "b2"): "betas"}
+sgd = numpy_optimizer(partial(TorchStep, torch.optim.SGD, momentum=0.0), rename=LR)
+momentum = numpy_optimizer(partial(TorchStep, torch.optim.SGD), rename=LR)
+nesterov = numpy_optimizer(partial(TorchStep, torch.optim.SGD, nesterov=True), rename=LR)
+adagrad = numpy_optimizer(partial(TorchStep, torch.optim.Adagrad), rename=LR)
+rmsprop = numpy_optimizer(partial(TorchStep, torch.optim.RMSprop), rename={**LR, "decay": "alpha"})
 adam = numpy_optimizer(partial(TorchStep, torch.optim.Adam), rename=BETAS)
 adamax = numpy_optimizer(partial(TorchStep, torch.optim.Adamax), rename=BETAS)
-nadam = numpy_optimizer(partial(TorchStep, torch.optim.NAdam, momentum_decay=float("inf")), rename=BETAS)
+nadam = numpy_optimizer(partial(TorchStep, torch.optim.NAdam), rename=BETAS)  # Dozat's schedule: see below
