@@ -63,7 +63,6 @@ TARGET_X_FLOOR = {
 }
 TARGET_SIZE = 10**7
 FIGURES = ("dispatch", "compute")
-MODES = ("smoke", "full")
 
 
 # -- workloads ----------------------------------------------------------------------------------

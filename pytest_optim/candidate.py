@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from pytest_optim.specs import NAMES, SPECS, Spec
@@ -45,7 +45,6 @@ class Candidate:
     instance: Any = None  # the ready-made transform, when factory is None
     bundled: bool = False
     traceable: bool = True  # False for NumPy-style candidates: jit/vmap/scan checks don't apply
-    notes: list[str] = field(default_factory=list)
     fixed_lr: float | None = None  # a ready-made transform's learning rate, inferred from its first step
 
     @property

@@ -8,7 +8,6 @@ own tests too (see docs/third-party.md).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import jax

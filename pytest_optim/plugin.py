@@ -6,7 +6,6 @@ command line without test paths, it runs the bundled conformance suites (from an
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -261,10 +260,6 @@ def optim_record(request):
 @pytest.fixture(scope="session")
 def optim_seed(request) -> int:
     return request.config.getoption("optim_seed")
-
-
-def suites_dir() -> str:
-    return os.fspath(SUITES_DIR)
 
 
 @pytest.fixture

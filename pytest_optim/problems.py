@@ -67,7 +67,9 @@ class Problem:
     def params0(self, dtype="float32"):
         import jax.numpy as jnp
 
-        return jax_tree_map(lambda x: jnp.asarray(x, dtype), unflatten(self.layout, self.x0))
+        import jax
+
+        return jax.tree.map(lambda x: jnp.asarray(x, dtype), unflatten(self.layout, self.x0))
 
     def loss(self, params):
         return self.loss_flat(flatten(params))
@@ -86,11 +88,6 @@ class Problem:
     def minimizer_tree(self):
         return unflatten(self.layout, self.minimizer)
 
-
-def jax_tree_map(fn, tree):
-    import jax
-
-    return jax.tree.map(fn, tree)
 
 
 def _orthogonal(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -22,10 +22,6 @@ def result_dict(result) -> dict:
     return asdict(result) if is_dataclass(result) else dict(result)
 
 
-def atomic_write(path: Path, text: str) -> None:
-    atomic.write_text(path, text)
-
-
 def _candidate_of(report) -> str | None:
     for name, value in report.user_properties:
         if name == "optim_candidate":
@@ -160,7 +156,6 @@ class ReportPlugin:
                 tr.write_line(f"optim report: {', '.join(str(p) for p in written)}")
             except OSError as exc:
                 tr.write_line(f"optim report: could not write {path}: {exc}", red=True)
-                config._optim_report_failed = True  # noqa: SLF001
 
 
 def _longrepr_message(report) -> str:
@@ -210,8 +205,8 @@ def write_report(path: str, data: dict, config: pytest.Config) -> list[Path]:
         "environment": environment(),
         "candidates": data,
     }
-    atomic_write(json_path, json.dumps(doc, indent=2, default=str))
-    atomic_write(md_path, markdown(doc))
+    atomic.write_text(json_path, json.dumps(doc, indent=2, default=str))
+    atomic.write_text(md_path, markdown(doc))
     return [json_path, md_path]
 
 

@@ -68,9 +68,18 @@ def test_factory_rejecting_a_keyword_is_named(pytester):
 
 
 def test_plugin_module_imports_no_jax():
-    code = "import sys, pytest_optim.plugin; print('jax' in sys.modules)"
+    code = ("import sys, pytest_optim.plugin; "
+            "print([m for m in ('jax', 'torch', 'keras', 'optax') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "[]"
+
+
+def test_public_api_is_lazy_and_every_name_resolves():
+    code = ("import sys, pytest_optim as po; before = 'jax' in sys.modules; "
+            "missing = [n for n in po.__all__ if getattr(po, n, None) is None]; "
+            "print(before, missing, 'jax' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False [] True"  # nothing heavy until a name is used; all resolve
 
 
 def test_disabled_with_p_no_optim(pytester):

@@ -67,9 +67,11 @@ class AutogradRMSprop:
         self.avg_sq_grad = None
 
     def step(self, params, grads):
+        # autograd.misc.flatten concatenates the leaves into one float vector (float64 here, so
+        # that a tree mixing bfloat16 and float16 leaves flattens at all)
         sizes = [np.size(p) for p in params]
-        x = np.concatenate([np.ravel(p) for p in params]) if params else np.zeros(0)
-        g = np.concatenate([np.ravel(g) for g in grads]) if grads else np.zeros(0)
+        x = np.concatenate([np.ravel(np.asarray(p, np.float64)) for p in params]) if params else np.zeros(0)
+        g = np.concatenate([np.ravel(np.asarray(g, np.float64)) for g in grads]) if grads else np.zeros(0)
         if self.avg_sq_grad is None:
             self.avg_sq_grad = np.ones(len(x))
         step_size = self.step_size(self.i) if callable(self.step_size) else self.step_size

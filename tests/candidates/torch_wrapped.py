@@ -5,7 +5,7 @@ from functools import partial
 import numpy as np
 import torch
 
-from pytest_optim.adapters import numpy_optimizer
+from pytest_optim import numpy_optimizer
 
 
 class TorchStep:
