@@ -4,11 +4,12 @@
 and updating a list of arrays in place, as in from-scratch notebooks) so the suites can check
 it. Its state is a private copy of the object; ``update`` snapshots it (:func:`snapshot`, a deep
 copy of every attribute) before stepping, so the wrapped candidate is pure from the harness's
-point of view. NumPy code cannot be traced: jit/vmap/scan checks report "not applicable" for
-it, never "failed".
+point of view. NumPy code cannot be traced: the jit/vmap/scan capabilities are reported "not
+supported" for it (a failure only where --optim-require asks for them). Its updates are seen as
+new - old parameters and are judged in the parameters (pytest_optim.compare.judge).
 
     # mymodule.py
-    from pytest_optim.adapters import numpy_optimizer
+    from pytest_optim import numpy_optimizer
     adam = numpy_optimizer(MyAdam, rename={"learning_rate": "lr", "b1": "beta1", "b2": "beta2"})
     torch_adam = numpy_optimizer(TorchStep, rename={"learning_rate": "lr", ("b1", "b2"): "betas"})
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -27,6 +28,7 @@ import pytest
 from tests.candidates.manifest import CANDIDATES
 
 ROOT = Path(__file__).resolve().parent.parent
+KEY = re.compile(r"\[([a-z][a-z0-9_]*)\]")  # a convention's key, as a failure names it: [torch_nadam]
 # Checks that compare with something other than the float64 oracle and so never name a known
 # convention ([eps_inside_sqrt], ...). A diagnosed bug skips them: what is asserted of it is the
 # diagnosis, which any oracle comparison may give (the mixed-dtype tree check gives
@@ -104,6 +106,16 @@ def test_buggy_candidate_is_caught(cand, mutation_reports):
         assert f"[{cand.diagnosis}]" in messages, (
             f"{cand.target}: failed, but no failure names the known alternative [{cand.diagnosis}]:\n{messages[:2000]}"
         )
+    if cand.only:  # a real library: nothing it does not follow is ever named, and both dtypes name it
+        named = {dtype: set() for dtype in ("float32", "float64")}
+        for fam in entry["families"].values():
+            for f in fam["failures"]:
+                keys = set(KEY.findall(f["message"].partition("the candidate matches instead:")[2]))
+                assert keys <= {cand.diagnosis}, f"{cand.target}: {f['test']} names {keys}:\n{f['message']}"
+                for dtype in named:
+                    if dtype in f["test"] or f", {dtype}," in f["message"]:
+                        named[dtype] |= keys
+        assert all(cand.diagnosis in keys for keys in named.values()), named
 
 
 @pytest.mark.parametrize("cand", [c for c in CANDIDATES if c.expect == "pass"], ids=lambda c: c.target.split(".")[-1])

@@ -52,7 +52,9 @@ def ignores_decay(learning_rate, decay=0.9, eps=1e-8):
 
 
 def float_lr(learning_rate, decay=0.9, eps=1e-8):
-    """BUG (tracing): converts the learning rate with float(), which raises for a traced (jit/vmap) learning rate."""
+    """Not a bug of the rule: converts the learning rate with float() inside update, so it cannot be traced
+    (jit/vmap/scan and traced hyperparameters are "not supported"); eagerly it is correct. Kept here, where it
+    was listed as a tracing bug before the harness told capabilities from conformance."""
 
     def lr_fn(lr, count):
         return float(lr(count) if callable(lr) else lr)

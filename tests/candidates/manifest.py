@@ -28,12 +28,13 @@ class Candidate(NamedTuple):
     notes: str = ""
     adapter: Optional[str] = None  # None, or "numpy" for in-place NumPy classes
     rename: Optional[dict] = None  # optax keyword -> constructor keyword, for adapters
+    only: bool = False  # every convention any failure names is `diagnosis`, in float32 and in float64
 
 
 BUG_CLASSES = (
     "eps-placement", "momentum-convention", "bias-correction", "eps-hat", "nadam-schedule",
-    "optax-adagrad", "initial-accumulator", "rectification", "global-statistics", "ignored-hyperparameter", "impure", "mutation",
-    "dtype-drift", "pytree", "nan", "schedule", "wrong-rule", "tracing", "correct",
+    "optax-adagrad", "initial-accumulator", "rectification", "global-statistics", "ignored-hyperparameter",
+    "impure", "mutation", "dtype-drift", "pytree", "nan", "schedule", "wrong-rule", "tracing", "precision", "correct",
 )
 DIAGNOSES = (
     "eps_inside_sqrt", "eps_outside_sqrt", "dampened_momentum", "first_step_buffer",
@@ -81,6 +82,17 @@ CANDIDATES = [
     _ok("correct_adabelief:adabelief_optax", "adabelief", "optax chain (optax.adabelief, float32 statistics)"),
     Candidate(_M + "numpy_style:NumpyAdam", "adam", "pass", None, "correct", None,
               "NumPy class, in-place step(params, grads)", adapter="numpy", rename=_NUMPY_ADAM_RENAME),
+    Candidate(_M + "numpy_style:NumpySGD", "sgd", "pass", None, "correct", None,
+              "NumPy class, p -= lr * g in place (judged in the parameters)", adapter="numpy",
+              rename={"learning_rate": "lr"}),
+    # constant float learning rates, as most from-scratch code: schedules / traced values not supported
+    _ok("constant_lr:adam", "adam", "from scratch, float(learning_rate) at build time"),
+    _ok("constant_lr:rmsprop", "rmsprop", "from scratch, float(learning_rate) at build time"),
+    _ok("buggy_rmsprop:float_lr", "rmsprop", "float(lr) inside update: does not trace; runs eagerly",
+        notes="was counted a bug before capabilities: refusing tracing is 'not supported', not wrong"),
+    # torch.optim wrapped as docs/third-party.md shows (module-level NumPy-style factories)
+    *[_ok(f"torch_wrapped:{n}", n, f"torch.optim wrapped through the NumPy adapter ({n})")
+      for n in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamax")],
     # ----------------------------------------------------------------- sgd
     _bug("buggy_sgd:sign_flipped", "sgd", "sign flipped (gradient ascent)", "wrong-rule"),
     _bug("buggy_sgd:lr_applied_twice", "sgd", "lr applied twice (lr^2)", "wrong-rule"),
@@ -114,7 +126,9 @@ CANDIDATES = [
     _bug("buggy_adagrad:ignores_initial_accumulator", "adagrad", "initial_accumulator_value hard-coded to 0.1",
          "ignored-hyperparameter", notes=_DEFAULT_INVISIBLE + "needs initial_accumulator_value != 0.1"),
     _bug("buggy_adagrad:global_tree_statistics", "adagrad", "accumulator from the mean of g^2 over the whole tree",
-         "global-statistics", "global_statistics"),
+         "global-statistics",
+         notes="caught, not named: [global_statistics] is the mean over each leaf, which differs from the mean over "
+         "the whole tree by more than the tolerance (it was named only at the old, looser 10 x rtol)"),
     _bug("buggy_adagrad:scalar_leaf_atleast_1d", "adagrad", "0-d leaves get shape-(1,) updates and state", "pytree",
          notes="values are right; shapes of 0-d leaves are not (apply_updates silently broadcasts the param to (1,))"),
     _bug("buggy_adagrad:numpy_state_in_place", "adagrad", "NumPy accumulators updated in place", "mutation",
@@ -124,8 +138,6 @@ CANDIDATES = [
          "eps_inside_sqrt", notes=_DEFAULT_INVISIBLE + "with O(1) gradients; visible with tiny gradients (1e-6) or large eps"),
     _bug("buggy_rmsprop:ignores_decay", "rmsprop", "decay hard-coded to 0.9", "ignored-hyperparameter",
          notes=_DEFAULT_INVISIBLE + "needs decay != 0.9"),
-    _bug("buggy_rmsprop:float_lr", "rmsprop", "float(lr) fails for a traced learning rate", "tracing",
-         notes="correct eagerly and under jit with a Python-float lr; raises with a traced / vmapped lr"),
     _bug("buggy_rmsprop:nan_eps_precedence", "rmsprop", "g / sqrt(r) + eps (NaN for zero gradients)", "nan",
          notes="differs by ~eps with O(1) gradients; NaN for an all-zero gradient, ~1% off with 1e-6 gradients"),
     _bug("buggy_rmsprop:float64_state", "rmsprop", "state promoted to float64 under x64", "dtype-drift",
@@ -188,6 +200,16 @@ CANDIDATES = [
          "adabelief-pytorch's single eps (stored in s and outside the root; eps_root ignored), JAX port",
          "eps-placement", "single_eps",
          notes=_DEFAULT_INVISIBLE + "there eps == eps_root; visible when eps or eps_root is varied"),
+    # ----------------------------------------------------------------- capabilities, precision, torch
+    _bug("constant_lr:adam_schedule_one_based", "adam", "schedule called with the 1-based step", "schedule",
+         notes="accepts a schedule and computes the wrong numbers: fails the schedule checks, nothing else"),
+    _bug("constant_lr:adam_schedule_frozen", "adam", "schedule evaluated once when built", "schedule",
+         notes="accepts a schedule and computes the wrong numbers: fails the schedule checks, nothing else"),
+    Candidate(_M + "numpy_style:NumpySGDHalfStep", "sgd", "fail", "step computed in float16, applied in place",
+              "precision", notes="relative error ~5e-4 per update: far above the parameters' rounding",
+              adapter="numpy", rename={"learning_rate": "lr"}),
+    Candidate(_M + "torch_wrapped:nadam", "nadam", "fail", "torch.optim.NAdam: Dozat's momentum schedule",
+              "nadam-schedule", "torch_nadam", notes="the real library, wrapped as the docs show", only=True),
     # ----------------------------------------------------------------- NumPy style (adapter)
     Candidate(_M + "numpy_style:NumpyAdamEpsInside", "adam", "fail", "eps inside the sqrt", "eps-placement",
               "eps_inside_sqrt", notes=_DEFAULT_INVISIBLE + "with O(1) gradients; visible with tiny gradients",
