@@ -34,6 +34,10 @@ _EXPORTS = {
     # specs, problems, seeding
     "SPECS": ("pytest_optim.specs", "SPECS"),
     "Spec": ("pytest_optim.specs", "Spec"),
+    "Alternative": ("pytest_optim.specs", "Alternative"),
+    "Tuning": ("pytest_optim.specs", "Tuning"),
+    "FrameworkNames": ("pytest_optim.specs", "FrameworkNames"),
+    "Oracle": ("pytest_optim.specs.oracle", "Oracle"),
     "problems": ("pytest_optim.problems", None),
     "seeding": ("pytest_optim.seeding", None),
 }

@@ -3,7 +3,7 @@
 * Gradient descent on a quadratic: x_k = x* + (I - eta A)^k (x0 - x*).
 * Heavy-ball and Nesterov on a quadratic: in the eigenbasis of A each coordinate z with
   eigenvalue lam follows a 2x2 linear recurrence on (z, v); its k-th power is the closed form.
-* The first two steps of every spec for given gradients g1, g2 (bias corrections written out).
+* (The first two steps of every rule, written out by hand, live in its spec module: pytest_optim/specs/.)
 * Linear rates on strongly convex quadratics from the spectral radius of the iteration matrix,
   with the textbook bounds (1 - mu/L for GD at eta = 1/L; (sqrt(k)-1)/(sqrt(k)+1) for heavy
   ball at its optimal parameters; 1 - 1/sqrt(k) for Nesterov at eta = 1/L).
@@ -72,51 +72,4 @@ def optimal_parameters(spec: str, mu: float, big_l: float) -> tuple[float, float
         return lr, beta, (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)
     if spec == "nesterov":  # Nesterov's constant-momentum scheme for strongly convex functions
         return 1 / big_l, (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1), 1 - 1 / np.sqrt(kappa)
-    raise ValueError(spec)
-
-
-def first_two_updates(spec: str, hp: dict, lr: float, g1: np.ndarray, g2: np.ndarray):
-    """Updates of steps 1 and 2 written out by hand for each rule (float64)."""
-    if spec == "sgd":
-        return -lr * g1, -lr * g2
-    if spec in ("momentum", "nesterov"):
-        mu = hp["momentum"]
-        v1, v2 = g1, mu * g1 + g2
-        if spec == "momentum":
-            return -lr * v1, -lr * v2
-        return -lr * (g1 + mu * v1), -lr * (g2 + mu * v2)
-    if spec == "adagrad":
-        r0, eps = hp["initial_accumulator_value"], hp["eps"]
-        return (-lr * g1 / (np.sqrt(r0 + g1**2) + eps), -lr * g2 / (np.sqrt(r0 + g1**2 + g2**2) + eps))
-    if spec == "rmsprop":
-        rho, eps = hp["decay"], hp["eps"]
-        r1 = (1 - rho) * g1**2
-        r2 = rho * r1 + (1 - rho) * g2**2
-        return -lr * g1 / (np.sqrt(r1) + eps), -lr * g2 / (np.sqrt(r2) + eps)
-    b1, b2, eps = hp["b1"], hp["b2"], hp["eps"]
-    # bias-corrected first moments: m_hat_1 = g1, m_hat_2 = (b1 g1 + g2) / (1 + b1)
-    m_hat2 = (b1 * g1 + g2) / (1 + b1)
-    if spec == "adam":
-        v_hat2 = (b2 * g1**2 + g2**2) / (1 + b2)
-        return -lr * g1 / (np.abs(g1) + eps), -lr * m_hat2 / (np.sqrt(v_hat2) + eps)
-    if spec == "adamax":
-        u1 = np.abs(g1) + eps
-        u2 = np.maximum(b2 * u1, np.abs(g2) + eps)
-        return -lr * g1 / u1, -lr * m_hat2 / u2
-    if spec == "nadam":
-        # m_hat_t = b1 m_t/(1-b1^(t+1)) + (1-b1) g_t/(1-b1^t) with m_1 = (1-b1) g1
-        n1 = b1 * (1 - b1) * g1 / (1 - b1**2) + g1
-        m2 = (1 - b1) * (b1 * g1 + g2)
-        n2 = b1 * m2 / (1 - b1**3) + (1 - b1) * g2 / (1 - b1**2)
-        v_hat2 = (b2 * g1**2 + g2**2) / (1 + b2)
-        return -lr * n1 / (np.abs(g1) + eps), -lr * n2 / (np.sqrt(v_hat2) + eps)
-    if spec == "adabelief":
-        er = hp["eps_root"]
-        m1 = (1 - b1) * g1
-        s1 = (1 - b2) * (g1 - m1) ** 2 + er
-        m2 = b1 * m1 + (1 - b1) * g2
-        s2 = b2 * s1 + (1 - b2) * (g2 - m2) ** 2 + er
-        u1 = -lr * g1 / (np.sqrt(s1 / (1 - b2)) + eps)
-        u2 = -lr * (m2 / (1 - b1**2)) / (np.sqrt(s2 / (1 - b2**2)) + eps)
-        return u1, u2
     raise ValueError(spec)

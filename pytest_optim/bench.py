@@ -52,15 +52,8 @@ import numpy as np
 
 LEARNING_RATE = 1e-3
 FLOOR_BYTES = 12
-BYTES_PER_PARAM = {
-    "sgd": 12, "momentum": 20, "nesterov": 20, "adagrad": 20, "rmsprop": 20,
-    "adam": 28, "adamax": 28, "nadam": 28, "adabelief": 28,
-}
-# Targets at 1e7 parameters on CPU (measured and reported, never asserted): ours <= x floor.
-TARGET_X_FLOOR = {
-    "sgd": 1.05, "momentum": 2.0, "nesterov": 2.5, "adagrad": 2.5, "rmsprop": 2.5,
-    "adam": 3.4, "adamax": 3.4, "nadam": 3.7, "adabelief": 4.0,
-}
+# Bytes per parameter of each rule's fused step and its target (ours <= x floor at 1e7 parameters on
+# CPU; measured and reported, never asserted) are in its spec record: bytes_per_param, target_x_floor.
 TARGET_SIZE = 10**7
 FIGURES = ("dispatch", "compute")
 
@@ -350,17 +343,17 @@ def cpu_count() -> int:
 
 
 def summarize(
-    *, label: str, reference: str, workload: Workload, figure: str, steps: int,
+    *, label: str, spec, workload: Workload, figure: str, steps: int,
     runners: dict[str, Runner],
 ) -> dict[str, Any]:
     """The ``extra_info`` of one benchmark: per-step times, ratios, GB/s, compile times, target."""
     n = workload.n_params
-    bpp = BYTES_PER_PARAM.get(reference, 28)
+    bpp = spec.bytes_per_param
     per_step = {k: _median(r.times) / steps for k, r in runners.items()}
     best = {k: (min(r.times) / steps if r.times else float("nan")) for k, r in runners.items()}
     info: dict[str, Any] = {
         "optimizer": label,
-        "spec": reference,
+        "spec": spec.name,
         "workload": workload.name,
         "workload_kind": workload.kind,
         "n_params": n,
@@ -389,8 +382,8 @@ def summarize(
     info["floor_gbps"] = FLOOR_BYTES * n / per_step["floor"] / 1e9
     info["steps_per_s"] = 1.0 / per_step["ours"]
     info["optax_steps_per_s"] = 1.0 / per_step["optax"]
-    target = TARGET_X_FLOOR.get(reference)
-    if target is not None and n == TARGET_SIZE and workload.kind == "size" and figure == "compute":
+    target = spec.target_x_floor
+    if n == TARGET_SIZE and workload.kind == "size" and figure == "compute":
         info["target_x_floor"] = target
         info["target_x_floor_met"] = bool(info["ours_x_floor"] <= target)
     info["target_vs_optax_met"] = bool(info["ours_vs_optax"] <= 1.0)

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from pytest_optim.specs import NAMES, SPECS, Spec
+from pytest_optim.specs import SPECS, Spec, names
 
 
 class UsageError(Exception):
@@ -109,12 +109,12 @@ def parse_selection(value: str | None, reference: str | None) -> list[Candidate]
         raise UsageError(f"--optim={value!r} has an empty name; give NAME[,NAME...] or MODULE:ATTR")
     if reference is not None and reference not in SPECS:
         raise UsageError(
-            f"--optim-reference={reference!r} is not a canonical spec; choose one of: {', '.join(NAMES)}"
+            f"--optim-reference={reference!r} is not a canonical spec; choose one of: {', '.join(names())}"
         )
     out: list[Candidate] = []
     for item in items:
         if item == "all":
-            out.extend(bundled(n) for n in NAMES)
+            out.extend(bundled(n) for n in names())
         elif ":" in item:
             out.append(load_third_party(item, reference))
         elif item in SPECS:
@@ -126,7 +126,7 @@ def parse_selection(value: str | None, reference: str | None) -> list[Candidate]
             out.append(bundled(item))
         else:
             raise UsageError(
-                f"--optim: unknown optimizer {item!r}. Bundled names: {', '.join(NAMES)}, or 'all'; "
+                f"--optim: unknown optimizer {item!r}. Bundled names: {', '.join(names())}, or 'all'; "
                 "for your own optimizer pass MODULE:ATTR with --optim-reference=NAME"
             )
     seen, unique = set(), []
@@ -138,9 +138,9 @@ def parse_selection(value: str | None, reference: str | None) -> list[Candidate]
 
 
 def bundled(name: str) -> Candidate:
-    import optimizers
-
-    return Candidate(label=name, spec=SPECS[name], factory=optimizers.REGISTRY[name], bundled=True)
+    """The from-scratch JAX implementation the spec's record names (``spec.implementation``)."""
+    spec = SPECS[name]
+    return Candidate(label=name, spec=spec, factory=spec.load_implementation(), bundled=True)
 
 
 def load_third_party(target: str, reference: str | None) -> Candidate:
@@ -150,7 +150,7 @@ def load_third_party(target: str, reference: str | None) -> Candidate:
     if reference is None:
         raise UsageError(
             f"--optim={target} needs --optim-reference=NAME, the canonical spec it should match "
-            f"({', '.join(NAMES)})"
+            f"({', '.join(names())})"
         )
     if "" not in sys.path and "." not in sys.path:
         sys.path.insert(0, "")  # the current directory applies, as for `python -m`

@@ -7,7 +7,7 @@ own tests too (see docs/third-party.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jax
@@ -114,7 +114,7 @@ def build(candidate: Candidate, lr, hp: dict, family: str, what: str):
 def judged(candidate: Candidate, family: str, what: str, got, expected, paths, rtol: float, floor: float,
            resolution=None, against: str = "the float64 oracle", diagnose_with=None):
     """The one verdict of every comparison: pass, n/a (updates below the parameters' resolution),
-    or a failure naming the first divergence and, with ``diagnose_with=(spec, hp, grads, lrs)``,
+    or a failure naming the first divergence and, with ``diagnose_with=(spec, hp, grads, lrs, params)``,
     the known convention the candidate follows instead (only when it distinguishes)."""
     try:
         cmp = judge(got, expected, paths, rtol, floor, resolution)
@@ -122,8 +122,9 @@ def judged(candidate: Candidate, family: str, what: str, got, expected, paths, r
         raise NotApplicable(str(exc)) from None
     if not cmp.passed:
         if diagnose_with is not None:
-            spec, hp, grads, lrs = diagnose_with
-            cmp.diagnosis = diagnose(spec, hp, grads, lrs, got, paths, rtol, floor, resolution, canonical=expected)
+            spec, hp, grads, lrs, params = diagnose_with
+            cmp.diagnosis = diagnose(spec, hp, grads, lrs, got, paths, rtol, floor, resolution, canonical=expected,
+                                     params=params)
             cmp.diagnosed = True
         raise _fail(candidate, family, what, cmp.describe(against))
     return cmp
@@ -143,7 +144,7 @@ def oracle_check(candidate: Candidate, regime: Regime, family: str = "oracle", m
     """Trajectory of the candidate vs the float64 oracle fed the same gradients, step by step."""
     spec = candidate.spec
     problem = problems.get(regime.problem)
-    lr0 = base_lr(candidate, problem.lr_for(spec.name)) * regime.lr_scale
+    lr0 = base_lr(candidate, problem.lr_for(spec)) * regime.lr_scale
     lr = SCHEDULES[regime.schedule](lr0) if regime.schedule else lr0
     hp = dict(regime.hp)
     what = regime.describe(lr0)
@@ -162,7 +163,7 @@ def oracle_check(candidate: Candidate, regime: Regime, family: str = "oracle", m
                 raise unsupported from None
         raise _fail(candidate, family, what, str(exc)) from None
     full_hp = {**spec.defaults, **hp}
-    expected = oracle_updates(spec, full_hp, traj.grads, traj.lrs)
+    expected = oracle_updates(spec, full_hp, traj.grads, traj.lrs, params=traj.params_before)
     rtol = tolerance.update_rtol(spec, full_hp, regime.dtype, regime.steps)
     floor = tolerance.floor(regime.dtype)
     try:
@@ -171,7 +172,7 @@ def oracle_check(candidate: Candidate, regime: Regime, family: str = "oracle", m
         raise NotApplicable(str(exc)) from None
     if not canonical.passed and regime.schedule:
         for alt in spec.schedule_equivalents:  # same rule at constant lr, another convention under schedules
-            alt_expected = oracle_updates(spec, full_hp, traj.grads, traj.lrs, alt.variant)
+            alt_expected = oracle_updates(spec, full_hp, traj.grads, traj.lrs, alt.variant, traj.params_before)
             alt_cmp = compare_or_none(traj.updates, alt_expected, traj.paths, rtol, floor, traj.resolution)
             if alt_cmp is not None and alt_cmp.passed:
                 return Result(family, True, alt_cmp.worst_ratio,
@@ -179,7 +180,7 @@ def oracle_check(candidate: Candidate, regime: Regime, family: str = "oracle", m
                               "learning rate, another convention under schedules",
                               {"convention": alt.key, "note": f"schedules follow {alt.label} [{alt.key}]"})
     cmp = judged(candidate, family, what, traj.updates, expected, traj.paths, rtol, floor, traj.resolution,
-                 diagnose_with=(spec, full_hp, traj.grads, traj.lrs))
+                 diagnose_with=(spec, full_hp, traj.grads, traj.lrs, traj.params_before))
     return Result(family, True, cmp.worst_ratio, cmp.describe())
 
 
@@ -191,10 +192,16 @@ def compare_or_none(got, expected, paths, rtol, floor, resolution):
 
 
 def optax_check(candidate: Candidate, regime: Regime) -> Result:
-    """Candidate vs optax's implementation of the same spec, fed the same gradients."""
+    """Candidate vs optax's implementation of the same spec, fed the same gradients.
+
+    Where optax's function is only an approximate reference (``spec.optax_exact`` is False), both
+    run at ``spec.optax_exact_at``, the hyperparameters at which the two conventions are one rule.
+    """
     spec = candidate.spec
+    if not spec.optax_exact:
+        regime = replace(regime, hp=tuple({**dict(regime.hp), **spec.optax_exact_at}.items()))
     problem = problems.get(regime.problem)
-    lr = base_lr(candidate, problem.lr_for(spec.name))
+    lr = base_lr(candidate, problem.lr_for(spec))
     hp = dict(regime.hp)
     what = regime.describe(lr) + ("" if spec.optax_exact else f" [approximate: {spec.optax_note}]")
     transform = build(candidate, lr, hp, "optax", what)
@@ -245,8 +252,6 @@ def base_lr(candidate: Candidate, problem_lr: float) -> float:
 
 def infer_lr(candidate: Candidate) -> float:
     """Every spec's first update is -lr * f(g) with f known in closed form: lr = -u1 / f(g1)."""
-    from pytest_optim.analytic import first_two_updates
-
     g1 = np.array([0.5, -2.0, 3.0])
     transform = candidate.instance
     params = jnp.zeros(3, jnp.float64 if jax.config.jax_enable_x64 else jnp.float32)
@@ -255,7 +260,7 @@ def infer_lr(candidate: Candidate) -> float:
         u, _ = call_update(candidate.label, transform, jnp.asarray(g1, params.dtype), state, params, 1)
     except CandidateError as exc:
         raise _fail(candidate, "setup", "inferring the learning rate from the first step", str(exc)) from None
-    f, _ = first_two_updates(candidate.reference, candidate.spec.defaults, 1.0, g1, g1)
+    f, _ = candidate.spec.first_two_updates(candidate.spec.defaults, 1.0, g1, g1)
     return float(np.median(np.asarray(u, np.float64) / f))
 
 
@@ -273,7 +278,7 @@ def closed_form_check(candidate: Candidate, problem_name: str, dtype: str, steps
         lr, mom, textbook = optimal_parameters(spec.name, problem.mu, problem.L)
         hp = {"momentum": float(mom)} if "momentum" in spec.defaults else {}
     else:
-        lr, hp, textbook = base_lr(candidate, problem.lr_for(spec.name)), {}, None
+        lr, hp, textbook = base_lr(candidate, problem.lr_for(spec)), {}, None
     mom = {**spec.defaults, **hp}.get("momentum", 0.0)
     what = f"{'rate at the optimal tuning, ' if optimal else ''}problem {problem_name}, {dtype}, {steps} steps, lr={lr:.6g}" + (
         f", momentum={mom:.6g}" if mom else "")
@@ -326,8 +331,6 @@ def closed_form_check(candidate: Candidate, problem_name: str, dtype: str, steps
 
 def first_steps_check(candidate: Candidate, dtype: str) -> Result:
     """The first two updates against the hand-derived closed forms, on a nested tree."""
-    from pytest_optim.analytic import first_two_updates
-
     spec = candidate.spec
     rng = seeding.rng(7)
     # magnitudes from 1e-3 to 10, both signs, so eps and normalisation matter
@@ -344,7 +347,7 @@ def first_steps_check(candidate: Candidate, dtype: str) -> Result:
         run = replay_run(candidate.label, transform, [as_tree(g1), as_tree(g2)], as_tree(np.zeros(7)))
     except CandidateError as exc:
         raise _fail(candidate, "analytic", what, str(exc)) from None
-    e1, e2 = first_two_updates(spec.name, spec.defaults, lr, g1d, g2d)
+    e1, e2 = spec.first_two_updates(spec.defaults, lr, g1d, g2d)
     paths = leaf_paths(as_tree(np.zeros(7)))
     leaves = lambda v: [np.ravel(x) for x in jax.tree.leaves(problems.unflatten(layout, v))]  # noqa: E731
     expected = [leaves(e) for e in (e1, e2)]
@@ -352,13 +355,16 @@ def first_steps_check(candidate: Candidate, dtype: str) -> Result:
     resolution = [[np.ravel(x) for x in step] for step in run.resolution]
     rtol = tolerance.update_rtol(spec, spec.defaults, dtype, 2)
     cmp = judged(candidate, "analytic", what, got, expected, paths, rtol, tolerance.floor(dtype), resolution,
-                 against="the closed form", diagnose_with=(spec, spec.defaults, [leaves(g1d), leaves(g2d)], [lr, lr]))
+                 against="the closed form", diagnose_with=(spec, spec.defaults, [leaves(g1d), leaves(g2d)], [lr, lr],
+                                                                 [[np.ravel(x) for x in p] for p in run.params_before]))
     return Result("analytic", True, cmp.worst_ratio, cmp.describe())
 
 
-def convergence_check(candidate: Candidate, problem_name: str, steps: int, lr_scale: float = 1.0,
-                      eps_per_lr_l: float | None = None) -> Result:
+def convergence_check(candidate: Candidate, problem_name: str, steps: int) -> Result:
     """Runs to the exact minimizer: as close as the float64 rule itself gets, up to rounding.
+
+    The learning rate is the problem's times ``spec.tuning.convergence_lr_scale``, and
+    ``spec.tuning.convergence_eps_per_lr_l`` (when set) fixes eps as below.
 
     ``eps_per_lr_l`` sets eps = eps_per_lr_l * lr * L, for rules (RMSprop) that at a constant
     learning rate end in a limit cycle of size ~lr: with eps >= lr L the step lr g / (sqrt(r) + eps)
@@ -366,11 +372,10 @@ def convergence_check(candidate: Candidate, problem_name: str, steps: int, lr_sc
     step lr / eps <= 1/L, which converges linearly at rate 1 - mu/L. A constant learning rate
     keeps this check of the mathematics free of the optional schedule capability.
     """
-    from pytest_optim.oracles import ORACLES
-
     spec = candidate.spec
+    lr_scale, eps_per_lr_l = spec.tuning.convergence_lr_scale, spec.tuning.convergence_eps_per_lr_l
     problem = problems.get(problem_name)
-    lr = base_lr(candidate, problem.lr_for(spec.name) * lr_scale)
+    lr = base_lr(candidate, problem.lr_for(spec) * lr_scale)
     hp = {"eps": eps_per_lr_l * lr * problem.L} if eps_per_lr_l else {}
     what = f"convergence on {problem_name}, float64, {steps} steps, lr={lr:g}" + (
         f", eps={hp['eps']:.3g} (= lr L)" if hp else "")
@@ -382,14 +387,14 @@ def convergence_check(candidate: Candidate, problem_name: str, steps: int, lr_sc
         raise _fail(candidate, "convergence", what, str(exc)) from None
     x_c = np.asarray(problems.flatten(traj.params), np.float64)
     # the rule's own float64 trajectory, computed by the oracle with exact NumPy gradients
-    oracle = ORACLES[spec.name](hp={**spec.defaults, **hp})
+    oracle = spec.oracle_for(hp)
     grad = problem.grad
     p = problem.params0("float64")
     oracle.init(jax.tree.leaves(p))
     lrs = traj.lrs
     for t in range(steps):
         g = [np.asarray(x) for x in jax.tree.leaves(grad(p))]
-        u = oracle.step(g, lrs[t])
+        u = oracle.step(g, lrs[t], [np.asarray(x) for x in jax.tree.leaves(p)])
         p = jax.tree.unflatten(jax.tree.structure(p), [np.asarray(a) + b for a, b in zip(jax.tree.leaves(p), u)])
     x_o = np.asarray(problems.flatten(p), np.float64)
     d0 = np.linalg.norm(problem.x0 - problem.minimizer)

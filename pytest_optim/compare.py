@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pytest_optim.oracles import run_oracle
 from pytest_optim.specs import Spec, resolve_variant
+from pytest_optim.specs.oracle import run_oracle
 
 # An update counts as resolved by the parameters when it is at least one ulp of the parameter,
 # 2 u |p|, i.e. the resolution term itself (which is k u |p| with k = run.PARAMETER_WRITES = 2):
@@ -160,9 +160,10 @@ def judge(got, expected, paths, rtol, floor, resolution=None) -> Comparison:
     return in_params
 
 
-def oracle_updates(spec: Spec, hp: dict, grads, lrs, variant: dict | None = None):
+def oracle_updates(spec: Spec, hp: dict, grads, lrs, variant: dict | None = None, params=None):
+    """The spec's float64 updates for these gradients (and, for rules that use them, parameters)."""
     full = {**spec.defaults, **{k: v for k, v in hp.items() if k != "learning_rate"}}
-    return run_oracle(spec.name, full, grads, lrs, resolve_variant(spec, full, variant or {}))
+    return run_oracle(spec, full, grads, lrs, resolve_variant(spec, full, variant or {}), params)
 
 
 MAX_NAMED = 2
@@ -170,7 +171,7 @@ SECOND_FIT = 2.0
 
 
 def diagnose(spec: Spec, hp: dict, grads, lrs, got, paths, rtol, floor, resolution=None,
-             canonical=None) -> list[str]:
+             canonical=None, params=None) -> list[str]:
     """The known alternatives (best fit first, at most two) that explain a failure.
 
     An alternative is named only when, in this regime and at the tolerance of the comparison, the
@@ -179,11 +180,11 @@ def diagnose(spec: Spec, hp: dict, grads, lrs, got, paths, rtol, floor, resoluti
     A second is named only when it fits about as well as the best.
     """
     if canonical is None:
-        canonical = oracle_updates(spec, hp, grads, lrs)
+        canonical = oracle_updates(spec, hp, grads, lrs, params=params)
     fits = []
     for alt in spec.alternatives:
         try:
-            alt_updates = oracle_updates(spec, hp, grads, lrs, alt.variant)
+            alt_updates = oracle_updates(spec, hp, grads, lrs, alt.variant, params)
         except Exception:  # noqa: BLE001 - an alternative that cannot run here simply does not match
             continue
         fit = compare_updates(got, alt_updates, paths, rtol, floor, resolution)

@@ -6,12 +6,14 @@ command line without test paths, it runs the bundled conformance suites (from an
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from pytest_optim import option_checks, seeding
 from pytest_optim import report as _report
+from pytest_optim.specs import BUILTIN
 from pytest_optim.candidate import Candidate, CheckFailure, NotApplicable, UsageError, parse_selection
 
 CANDIDATES = pytest.StashKey[list]()
@@ -23,13 +25,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("optim", "pytest-optim: optimizer conformance and benchmarks")
     group.addoption(
         "--optim", metavar="NAME[,NAME...]|MODULE:ATTR", default=None,
-        help="optimizers under test: bundled names (sgd, momentum, nesterov, adagrad, rmsprop, adam, "
-        "adamax, nadam, adabelief), 'all', or MODULE:ATTR (a factory or transform; needs "
+        help=f"optimizers under test: spec names ({', '.join(BUILTIN)}, or one a --optim-spec module "
+        "adds) for their bundled implementations, 'all', or MODULE:ATTR (a factory or transform; needs "
         "--optim-reference). Without test paths this runs the bundled conformance suites.",
     )
     group.addoption(
         "--optim-reference", metavar="NAME", default=None,
-        help="canonical spec a MODULE:ATTR candidate must implement (one of the bundled names).",
+        help="canonical spec a MODULE:ATTR candidate must implement (a spec name, as for --optim).",
+    )
+    group.addoption(
+        "--optim-spec", metavar="MODULE", action="append", default=[],
+        help="load a spec record from MODULE (it defines SPEC, a pytest_optim.Spec) so that its name can be "
+        "given to --optim and --optim-reference; repeatable. Default: the ini value optim_spec.",
     )
     group.addoption(
         "--optim-report", metavar="PATH", default=None,
@@ -61,6 +68,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="do not enable jax_enable_x64 (float64 checks are then skipped).",
     )
     parser.addini("optim", "default --optim value when none is given on the command line", default=None)
+    parser.addini("optim_spec", "spec modules to load (see --optim-spec)", type="linelist", default=[])
     parser.addini("optim_require", "default --optim-require value (capabilities every candidate must support)",
                   default=None)
     # Options of the workload (MNIST/CIFAR-10/IMDB) and benchmark suites live beside their code.
@@ -87,6 +95,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.import_plugin("pytest_optim.bench_fixtures")
     value, explicit = _selection(config)
     try:
+        _load_specs(config)
         candidates = parse_selection(value, config.getoption("optim_reference"))
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -115,6 +124,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_report.ReportPlugin(config), "optim-report")
     if config.getoption("optim_fail_fast"):
         config.pluginmanager.register(FailFast(), "optim-fail-fast")
+
+
+def _load_specs(config: pytest.Config) -> None:
+    """--optim-spec / ini optim_spec: register the records of specs this package does not bundle."""
+    from pytest_optim.specs import SpecError, load_module
+
+    modules = config.getoption("optim_spec") or config.getini("optim_spec")
+    if modules and "" not in sys.path:
+        sys.path.insert(0, "")  # the current directory applies, as for --optim=MODULE:ATTR
+    for module in modules:
+        try:
+            load_module(module)
+        except SpecError as exc:
+            raise UsageError(str(exc)) from None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -81,9 +81,9 @@ class Problem:
 
         return jax.jit(jax.grad(self.loss))
 
-    def lr_for(self, spec_name: str) -> float:
-        family = {"sgd": "gd", "momentum": "momentum", "nesterov": "momentum"}.get(spec_name, "adaptive")
-        return self.lrs.get(spec_name, self.lrs[family])
+    def lr_for(self, spec) -> float:
+        """The learning rate at which ``spec``'s rule is stable here (its record's step family)."""
+        return self.lrs[spec.tuning.step_family]
 
     def minimizer_tree(self):
         return unflatten(self.layout, self.minimizer)

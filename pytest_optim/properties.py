@@ -44,15 +44,15 @@ def _as_np(tree):
     return [np.asarray(x, np.float64) for x in jax.tree.leaves(tree)]
 
 
-def _against_oracle(candidate, family, what, grads_seq, got, lr, hp, dtype, resolution=None):
+def _against_oracle(candidate, family, what, grads_seq, got, lr, hp, dtype, resolution=None, params=None):
     spec = candidate.spec
     full = {**spec.defaults, **hp}
     g_np = [_as_np(g) for g in grads_seq]
     lrs = [lr] * len(g_np)
-    expected = oracle_updates(spec, full, g_np, lrs)
+    expected = oracle_updates(spec, full, g_np, lrs, params=params)
     rtol = tolerance.update_rtol(spec, full, dtype, len(g_np))
     return judged(candidate, family, what, got, expected, leaf_paths(grads_seq[0]), rtol, tolerance.floor(dtype),
-                  resolution, diagnose_with=(spec, full, g_np, lrs))
+                  resolution, diagnose_with=(spec, full, g_np, lrs, params))
 
 
 def zero_size_and_scalar_leaves(candidate: Candidate, dtype: str = "float32") -> Result:
@@ -66,7 +66,8 @@ def zero_size_and_scalar_leaves(candidate: Candidate, dtype: str = "float32") ->
         run = replay_run(candidate.label, transform, gs, params)
     except CandidateError as exc:
         raise _fail(candidate, "pytree", what, str(exc)) from None
-    cmp = _against_oracle(candidate, "pytree", what, gs, run.updates, lr, {}, dtype, run.resolution)
+    cmp = _against_oracle(candidate, "pytree", what, gs, run.updates, lr, {}, dtype, run.resolution,
+                          run.params_before)
     return Result("pytree", True, cmp.worst_ratio, cmp.describe())
 
 
@@ -83,7 +84,8 @@ def zero_gradients(candidate: Candidate, dtype: str = "float32") -> Result:
         run = replay_run(candidate.label, transform, gs, params)
     except CandidateError as exc:
         raise _fail(candidate, "robustness", what, str(exc)) from None
-    cmp = _against_oracle(candidate, "robustness", what, gs, run.updates, lr, {}, dtype, run.resolution)
+    cmp = _against_oracle(candidate, "robustness", what, gs, run.updates, lr, {}, dtype, run.resolution,
+                          run.params_before)
     return Result("robustness", True, cmp.worst_ratio, cmp.describe())
 
 
@@ -121,7 +123,7 @@ def mixed_dtypes(candidate: Candidate) -> Result:
         single = [[s[i]] for s in got]
         g_single = [{name: g[name]} for g in gs]
         _against_oracle(candidate, "dtype", what + f", leaf {name}", g_single, single, lr, {}, str(jnp.dtype(d)),
-                        [[r[i]] for r in res])
+                        [[r[i]] for r in res], [[s[i]] for s in seen[:-1]])
     return Result("dtype", True, None, "dtypes preserved; every leaf within its dtype's tolerance")
 
 
@@ -311,7 +313,7 @@ def scan_matches_eager(candidate: Candidate) -> Result:
     _need_traceable(candidate, "scan")
     what = "lax.scan trajectory vs eager Python loop, quadratic_k10, float64, 30 steps"
     problem = problems.get("quadratic_k10")
-    lr = base_lr(candidate, problem.lr_for(candidate.reference))
+    lr = base_lr(candidate, problem.lr_for(candidate.spec))
     run = lambda mode: trajectory(  # noqa: E731
         candidate.label, build(candidate, lr, {}, "tracing", what), grad_fn("quadratic_k10", 1.0),
         problem.params0("float64"), 30, lr, mode, fallback=False)

@@ -25,6 +25,7 @@ class Trajectory:
     lrs: list[float]  # learning rate used at each step (schedules evaluated)
     resolution: list[list[np.ndarray]] | None = None  # per step, u |p| of each leaf (see compare.judge)
     mode: str = "scan"  # how it ran: "scan", or "eager" (asked for, or the candidate does not trace)
+    params_before: list[list[np.ndarray]] | None = None  # per step, the parameter leaves the update is added to
 
 
 # In-place writes of the parameter per step allowed for: one for most rules, two where an
@@ -155,7 +156,8 @@ def trajectory(
             params = apply_updates(params, u)
             params_seq.append(_to_numpy(params))
     lrs = lr_values(learning_rate, steps) if learning_rate is not None else [float("nan")] * steps
-    return Trajectory(grads, updates, params, state, paths, lrs, resolution(params_seq, leaf_dtypes(params0)), mode)
+    return Trajectory(grads, updates, params, state, paths, lrs, resolution(params_seq, leaf_dtypes(params0)), mode,
+                      params_seq[:-1])
 
 
 class NotTraceable(CandidateError):
@@ -203,6 +205,7 @@ class Replay:
     updates: list[list[np.ndarray]]  # per step, the update leaves (float64)
     state: Any  # final state
     resolution: list[list[np.ndarray]]  # per step, u |p| of each leaf (see compare.judge)
+    params_before: list[list[np.ndarray]]  # per step, the parameter leaves the update is added to
 
 
 def replay_run(label: str, transform, grads_seq: list, params0) -> Replay:
@@ -215,7 +218,7 @@ def replay_run(label: str, transform, grads_seq: list, params0) -> Replay:
         out.append(_to_numpy(u))
         params = apply_updates(params, u)
         params_seq.append(_to_numpy(params))
-    return Replay(out, state, resolution(params_seq, leaf_dtypes(params0)))
+    return Replay(out, state, resolution(params_seq, leaf_dtypes(params0)), params_seq[:-1])
 
 
 def replay(label: str, transform, grads_seq: list, params0):

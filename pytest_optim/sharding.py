@@ -116,12 +116,17 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--optim", required=True)
     ap.add_argument("--reference", default=None)
+    ap.add_argument("--spec", action="append", default=[], help="a spec module to load (the parent's --optim-spec)")
     ap.add_argument("--devices", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0, help="the parent run's --optim-seed")
     args = ap.parse_args(argv)
     import jax
 
     seeding.set_seed(args.seed)
+    from pytest_optim.specs import load_module
+
+    for module in args.spec:
+        load_module(module)
     jax.config.update("jax_enable_x64", True)
     try:
         result = check(args.optim, args.reference, args.devices)
@@ -141,6 +146,9 @@ def run_subprocess(label: str, reference: str | None, n_devices: int = 4, timeou
     env["PYTHONPATH"] = os.pathsep.join([os.getcwd(), *[p for p in sys.path if p]])
     cmd = [sys.executable, "-m", "pytest_optim.sharding", f"--optim={label}", f"--devices={n_devices}",
            f"--seed={seeding.seed()}"]
+    from pytest_optim.specs import LOADED
+
+    cmd += [f"--spec={module}" for module in LOADED]
     if reference and ":" in label:
         cmd.append(f"--reference={reference}")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)

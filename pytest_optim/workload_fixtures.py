@@ -114,7 +114,7 @@ def optim_workload_run(request):
         key = (candidate.label, workload.name)
         if key not in runs:
             full = _mode(config) == "full"
-            lr = workloads.learning_rate(candidate.reference, workload.name, full)
+            lr = workloads.learning_rate(candidate.spec, workload.name, full)
             try:
                 transform = candidate.make(lr)
                 runs[key] = workload.train(transform, learning_rate=lr, label=candidate.label,

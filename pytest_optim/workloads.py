@@ -65,24 +65,25 @@ SETTINGS = {
                                        extra=(("vocab", 20_000), ("max_len", 256), ("dim", 32))),
 }
 
-# Learning rates per spec and dataset (chosen from short sweeps on the CI-sized workloads; see
-# docs/workloads.md). Seed 001 used lr 0.01 for GD/momentum/Nesterov and 0.001 for Adam on the
-# full-MNIST MLP; --optim-full uses those.
-LEARNING_RATES: dict[str, dict[str, float]] = {
-    "mnist": dict(sgd=0.25, momentum=0.05, nesterov=0.05, adagrad=0.02, rmsprop=1e-3, adam=1e-3,
-                  adamax=2e-3, nadam=1e-3, adabelief=1e-3),
-    "cifar10": dict(sgd=0.1, momentum=0.02, nesterov=0.02, adagrad=0.02, rmsprop=1e-3, adam=2e-3,
-                    adamax=4e-3, nadam=2e-3, adabelief=2e-3),
-    "imdb_reviews": dict(sgd=0.3, momentum=0.1, nesterov=0.1, adagrad=0.1, rmsprop=1e-3, adam=2e-3,
-                         adamax=4e-3, nadam=2e-3, adabelief=2e-3),
-}
-FULL_LEARNING_RATES = {"mnist": dict(sgd=0.01, momentum=0.01, nesterov=0.01, adam=1e-3)}
+# The learning rate and accuracy threshold of each spec on each workload are in its record
+# (``spec.tuning``: chosen from short sweeps on the CI-sized workloads, see docs/workloads.md;
+# --optim-full uses seed 001's settings where the record has them).
+_RECORD_KEY = {"imdb_reviews": "imdb"}  # workload name -> the dataset key of the records
 
 
-def learning_rate(spec_name: str, dataset: str, full: bool = False) -> float:
-    if full and spec_name in FULL_LEARNING_RATES.get(dataset, {}):
-        return FULL_LEARNING_RATES[dataset][spec_name]
-    return LEARNING_RATES[dataset][spec_name]
+def learning_rate(spec, dataset: str, full: bool = False) -> float:
+    key = _RECORD_KEY.get(dataset, dataset)
+    if full and key in spec.tuning.full_workload_lr:
+        return spec.tuning.full_workload_lr[key]
+    return spec.tuning.workload_lr[key]
+
+
+def threshold(spec, dataset: str, full: bool = False) -> float:
+    """Test accuracy the run must reach: the measured accuracy minus a margin (see the record)."""
+    key = _RECORD_KEY.get(dataset, dataset)
+    if full and key in spec.tuning.full_thresholds:
+        return spec.tuning.full_thresholds[key]
+    return spec.tuning.thresholds[key]
 
 
 # -- a training run ------------------------------------------------------------------------------

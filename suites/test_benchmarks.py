@@ -48,7 +48,7 @@ def test_step_time(optim_candidate, bench_case, benchmark, optim_bench_settings,
     settings = optim_bench_settings
     spec = optim_candidate.spec
     lr = bench.LEARNING_RATE
-    steps = bench.steps_per_round(workload, figure, bench.BYTES_PER_PARAM.get(spec.name, 28), settings.round_s)
+    steps = bench.steps_per_round(workload, figure, spec.bytes_per_param, settings.round_s)
     params = bench.make_params(workload)
     grads = bench.make_grads(params)
 
@@ -74,7 +74,7 @@ def test_step_time(optim_candidate, bench_case, benchmark, optim_bench_settings,
     for name, r in runners.items():  # repeated steps must not have recompiled
         assert r.cache_size() == 1, f"{name}: the jitted step was compiled {r.cache_size()} times"
 
-    info = bench.summarize(label=optim_candidate.label, reference=spec.name, workload=workload,
+    info = bench.summarize(label=optim_candidate.label, spec=spec, workload=workload,
                            figure=figure, steps=steps, runners=runners)
     if workload.kind == "size" and workload.n_params >= bench.TARGET_SIZE and figure == "dispatch":
         for name in ("ours", "optax"):

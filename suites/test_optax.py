@@ -1,7 +1,8 @@
 """optax equivalence: the candidate and optax's implementation of its spec, fed the same gradients.
 
 Exact rows are compared at the spec's defaults; approximate rows (adagrad: optax puts eps inside
-the sqrt) at eps=0, where both conventions compute the same rule, and are labelled approximate.
+the sqrt) at the record's ``optax_exact_at`` (eps=0), where both conventions compute the same rule,
+and are labelled approximate (see optax_check).
 """
 
 import pytest
@@ -16,7 +17,4 @@ REGIMES = [Regime("quadratic_k10", "float32", 200), Regime("logistic_regression"
 @pytest.mark.parametrize("regime", REGIMES, ids=lambda r: r.id)
 def test_matches_optax(optim_candidate, regime, optim_x64, optim_record):
     optim_x64(regime.dtype)
-    spec = optim_candidate.spec
-    if not spec.optax_exact:
-        regime = Regime(regime.problem, regime.dtype, regime.steps, hp=(("eps", 0.0),))
     optim_record(optax_check(optim_candidate, regime))

@@ -25,57 +25,8 @@ pytestmark = pytest.mark.optim_family("workloads")
 DATASETS = ["mnist", "cifar10", "imdb"]
 FIXTURES = {"mnist": "mnist_workload", "cifar10": "cifar10_workload", "imdb": "imdb_workload"}
 
-# Test-accuracy thresholds of the CI-sized workloads (pytest_optim.workloads.SETTINGS[..., "ci"]),
-# from the measured final accuracy (seed 0, CPU, float32) minus a margin.
-# Format: spec: threshold,  # measured, margin
-THRESHOLDS = {
-    "mnist": {  # 12k train images, 2 epochs (184 steps), batch 128, MLP 784-256-10
-        "sgd": 0.89,  # measured 91.75 %, margin 2.75 points
-        "momentum": 0.90,  # measured 92.80 %, margin 2.8
-        "nesterov": 0.90,  # measured 92.79 %, margin 2.8
-        "adagrad": 0.86,  # measured 88.78 %, margin 2.8
-        "rmsprop": 0.90,  # measured 92.36 %, margin 2.4
-        "adam": 0.90,  # measured 92.57 %, margin 2.6
-        "adamax": 0.89,  # measured 92.08 %, margin 3.1
-        "nadam": 0.90,  # measured 92.63 %, margin 2.6
-        "adabelief": 0.90,  # measured 92.90 %, margin 2.9
-    },
-    # 4k train images (the shared subset), 1k test, 4 epochs (240 steps), batch 64, CNN 16-32-32.
-    # The test accuracy moves by up to ~5 points between evaluations, hence the wider margins.
-    "cifar10": {
-        "sgd": 0.27,  # measured 33.0 %, margin 6
-        "momentum": 0.29,  # measured 35.2 %, margin 6.2
-        "nesterov": 0.31,  # measured 38.3 %, margin 7.3
-        "adagrad": 0.25,  # measured 31.4 %, margin 6.4
-        "rmsprop": 0.28,  # measured 34.6 %, margin 6.6
-        "adam": 0.30,  # measured 37.0 %, margin 7
-        "adamax": 0.30,  # measured 36.7 %, margin 6.7
-        "nadam": 0.31,  # measured 38.6 %, margin 7.6
-        "adabelief": 0.30,  # measured 37.1 %, margin 7.1
-    },
-    # 10k train / 5k test reviews, 2 epochs (312 steps), batch 64, 32-d embeddings pooled by
-    # sum / sqrt(length). Chance is 50.5 %.
-    "imdb": {
-        "sgd": 0.62,  # measured 68.02 %, margin 6 (evaluations move by ~2 points)
-        "momentum": 0.74,  # measured 80.14 %, margin 6.1
-        "nesterov": 0.70,  # measured 75.68 %, margin 5.7
-        "adagrad": 0.66,  # measured 72.36 %, margin 6.4
-        "rmsprop": 0.80,  # measured 84.38 %, margin 4.4
-        "adam": 0.82,  # measured 86.04 %, margin 4
-        "adamax": 0.81,  # measured 85.20 %, margin 4.2
-        "nadam": 0.82,  # measured 86.06 %, margin 4.1
-        "adabelief": 0.82,  # measured 86.12 %, margin 4.1
-    },
-}
-
-# --optim-full: seed 001's test accuracies on full MNIST (10 epochs) minus 1 point.
-FULL_THRESHOLDS = {"mnist": {"sgd": 0.962, "momentum": 0.971, "nesterov": 0.972, "adam": 0.97}}
-
-
-def _threshold(config, spec: str, dataset: str) -> float:
-    if config.getoption("optim_full") and spec in FULL_THRESHOLDS.get(dataset, {}):
-        return FULL_THRESHOLDS[dataset][spec]
-    return THRESHOLDS[dataset][spec]
+# The test-accuracy thresholds (measured accuracy minus a margin) and learning rates of the
+# CI-sized workloads are in each spec's record (``spec.tuning``).
 
 
 def _fail(candidate, what: str, message: str) -> CheckFailure:
@@ -98,7 +49,9 @@ def test_trains(optim_candidate, dataset, request, optim_workload_run, optim_rec
     if not last < first:
         raise _fail(optim_candidate, what, f"the loss did not decrease: mean of the first {n} steps "
                                            f"{first:.4g}, of the last {n} steps {last:.4g}")
-    threshold = _threshold(request.config, optim_candidate.reference, dataset)
+    from pytest_optim import workloads
+
+    threshold = workloads.threshold(optim_candidate.spec, dataset, request.config.getoption("optim_full"))
     curve = ", ".join(f"{100 * a:.1f}" for a in run.test_accuracy)
     if run.accuracy < threshold:
         raise _fail(optim_candidate, what, f"test accuracy {100 * run.accuracy:.2f}% is below the threshold "
@@ -126,11 +79,10 @@ def test_matches_optax_on_model(optim_candidate, dataset, request, optim_record)
     workload = request.getfixturevalue(FIXTURES[dataset])
     spec = optim_candidate.spec
     hp, note = {}, ""
-    if not spec.optax_exact:
-        if "eps" not in spec.defaults:
-            pytest.skip(f"optax's {spec.name} is only an approximate reference ({spec.optax_note})")
-        hp, note = {"eps": 0.0}, f" at eps=0 ({spec.optax_note})"
-    lr = workloads.learning_rate(spec.name, workload.name, request.config.getoption("optim_full"))
+    if not spec.optax_exact:  # compared where the two conventions are one rule (see checks.optax_check)
+        hp = dict(spec.optax_exact_at)
+        note = f" at {', '.join(f'{k}={v:g}' for k, v in hp.items())} ({spec.optax_note})"
+    lr = workloads.learning_rate(spec, workload.name, request.config.getoption("optim_full"))
     steps = workload.settings.equivalence_steps
     what = f"{workload.title}, {workload.settings.model}, first {steps} steps, lr={lr:g}{note}"
     try:

@@ -10,9 +10,8 @@ import pytest
 jax = pytest.importorskip("jax")
 import jax.numpy as jnp  # noqa: E402
 
-import optimizers  # noqa: E402
 from pytest_optim import bench  # noqa: E402
-from pytest_optim.specs import NAMES, SPECS  # noqa: E402
+from pytest_optim.specs import SPECS  # noqa: E402
 
 SMALL = bench.Workload("tiny3", (("a", (7, 5)), ("b", (5,)), ("c", (2, 3, 4))), "leaves")
 
@@ -20,14 +19,14 @@ SMALL = bench.Workload("tiny3", (("a", (7, 5)), ("b", (5,)), ("c", (2, 3, 4))), 
 def _transforms(name):
     spec = SPECS[name]
     return {
-        "ours": optimizers.REGISTRY[name](bench.LEARNING_RATE, **spec.defaults),
+        "ours": spec.load_implementation()(bench.LEARNING_RATE, **spec.defaults),
         "optax": spec.optax_reference(bench.LEARNING_RATE),
         "floor": bench.floor_transform(),
     }
 
 
 @pytest.mark.parametrize("figure", bench.FIGURES)
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", list(SPECS))
 def test_repeated_steps_compile_once_and_donate(name, figure):
     params = bench.make_params(SMALL)
     grads = bench.make_grads(params)
@@ -78,16 +77,16 @@ def test_memory_passes_counts_floor_and_adam():
     n = 10**4
     w = bench.size_workload(n)
     assert bench.memory_passes(bench.compiled_text(bench.floor_transform(), w), n)["passes"] == 3
-    adam = bench.memory_passes(bench.compiled_text(optimizers.adam(1e-3), w), n)
+    adam = bench.memory_passes(bench.compiled_text(SPECS["adam"].load_implementation()(1e-3), w), n)
     assert adam["passes"] >= 7  # read p, g, m, v and write p, m, v at the very least
 
 
-@pytest.mark.parametrize("name", sorted(optimizers.REGISTRY))
+@pytest.mark.parametrize("name", sorted(SPECS))
 def test_bundled_step_copies_no_state(name):
     """A donated step must update its state in place. optax's adabelief copies s every step (XLA
     fuses the s update twice and the second copy reads the old s); ours is grouped so it does not."""
     n = 10**5
-    passes = bench.memory_passes(bench.compiled_text(optimizers.REGISTRY[name](1e-3), bench.size_workload(n)), n)
+    passes = bench.memory_passes(bench.compiled_text(SPECS[name].load_implementation()(1e-3), bench.size_workload(n)), n)
     assert passes["copies"] == 0, passes
 
 
@@ -102,7 +101,7 @@ def test_summary_and_plot(tmp_path):
         runners[k] = r
     results = []
     for n in (10**3, 10**7):
-        info = bench.summarize(label="adam", reference="adam", workload=bench.size_workload(n),
+        info = bench.summarize(label="adam", spec=SPECS["adam"], workload=bench.size_workload(n),
                                figure="compute", steps=10, runners=runners)
         results.append(info)
     big = results[1]

@@ -44,12 +44,14 @@ GOOD = textwrap.dedent(
         (["--optim=sgd", "--optim-plots=mine.py"], "--optim-plots=mine.py: is a file"),
         (["--optim=sgd", "--optim-bench-json=a.json", "--benchmark-json=b.json"], "give either --optim-bench-json"),
         (["--optim=sgd", "--optim-require=schedules,warp"], "--optim-require: unknown capability warp"),
+        (["--optim-spec=nosuchspec", "--optim=sgd"], "--optim-spec=nosuchspec: importing it raised ModuleNotFoundError"),
+        (["--optim-spec=mine", "--optim=sgd"], "--optim-spec=mine: the module defines no SPEC"),
     ],
     ids=["unknown", "empty", "no-module", "no-attr", "no-reference", "bad-reference",
          "import-raises", "not-callable", "malformed", "reference-for-bundled", "report-unwritable",
          "bad-seed", "negative-seed", "negative-timeout", "zero-rounds", "bench-mode", "report-format",
          "plot-format", "plot-unwritable", "plots-unwritable", "plots-is-file", "two-bench-json",
-         "unknown-capability"],
+         "unknown-capability", "spec-no-module", "spec-no-record"],
 )
 def test_usage_errors_exit_4_with_one_line(pytester, args, message):
     pytester.makepyfile(mine=GOOD + "\nVALUE = 3\n", broken="x = 1 / 0\n")

@@ -1,0 +1,83 @@
+"""Float64 NumPy oracles: the papers' update rules, written independently of any JAX code.
+
+An oracle sees, per step, the gradient leaves (upcast to float64), the learning rate and the
+parameter leaves the update will be added to (rules with weight decay need them), and returns the
+update to *add* to the parameters. Each spec module subclasses ``Oracle`` with its rule.
+
+``variant`` keywords switch on one known alternative convention (eps inside the sqrt, dampened
+momentum, missing bias correction, ...). The canonical rule is the one with no variant; the
+alternatives exist so that the diagnoser can say *which* convention a candidate implements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Leaves = list[np.ndarray]
+
+
+@dataclass
+class Oracle:
+    """Base: ``step(grads, lr, params)`` advances the internal float64 state and returns updates.
+
+    Elementwise rules implement ``_leaf(g, state, t, lr, p)`` for one leaf; rules that look at
+    a whole leaf at once (a matrix) do the same, and rules that couple leaves override ``step``.
+    """
+
+    hp: dict[str, float]
+    variant: dict[str, Any] = field(default_factory=dict)
+    t: int = 0  # number of updates already made
+
+    def init(self, leaves: Leaves) -> None:
+        self.state = self._init([np.zeros(np.shape(x), np.float64) for x in leaves])
+
+    def step(self, grads: Leaves, lr: float, params: Leaves | None = None) -> Leaves:
+        self.t += 1
+        params = params if params is not None else [None] * len(grads)
+        out = []
+        for i, (g, p) in enumerate(zip(grads, params)):
+            g = np.asarray(g, np.float64)
+            p = None if p is None else np.asarray(p, np.float64)
+            u, self.state[i] = self._leaf(g, self.state[i], self.t, lr, p)
+            out.append(u)
+        return out
+
+    def _init(self, zeros: Leaves) -> list:
+        return [None for _ in zeros]
+
+    def _leaf(self, g, s, t, lr, p):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def stat(x: np.ndarray, variant: dict) -> np.ndarray:
+    """Elementwise statistic, or (a bug) its mean over the whole leaf."""
+    if variant.get("global_statistics"):
+        return np.full_like(x, x.mean() if x.size else 0.0)
+    return x
+
+
+def correction(beta: float, t: int, variant: dict, which: str) -> float:
+    """1 - beta**t, or one of the known mistakes (none, off by one for one or both moments)."""
+    if variant.get(f"no_bias_correction_{which}") or variant.get("no_bias_correction"):
+        return 1.0
+    return 1.0 - beta ** (t + variant.get("bias_offset", 0) + variant.get(f"bias_offset_{which}", 0))
+
+
+def run_oracle(spec, hp: dict[str, float], grads: list[Leaves], lrs: list[float],
+               variant: dict | None = None, params: list[Leaves] | None = None) -> list[Leaves]:
+    """Updates of ``spec``'s rule for a sequence of gradients (one list of leaves per step).
+
+    ``params``, when given, holds the parameter leaves before each step (the candidate's own, so
+    that both sides see the same inputs); without it the oracle sees none (rules that need them
+    then raise).
+    """
+    oracle = spec.oracle_for(hp, variant)
+    oracle.init(grads[0])
+    seq = params if params is not None else [None] * len(grads)
+    # alternatives such as an off-by-one bias correction divide by zero at step 1: that is their
+    # (inf) answer, not a warning for the user
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return [oracle.step(g, lr, p) for g, lr, p in zip(grads, lrs, seq)]
