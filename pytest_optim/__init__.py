@@ -3,7 +3,9 @@
 Importing this package is cheap (no JAX): the names below load their module on first use, so
 the pytest11 plugin can import ``pytest_optim`` at start-up without pulling in JAX, torch or keras.
 
-    from pytest_optim import numpy_optimizer, oracle_check, Regime, properties
+    from pytest_optim import numpy_optimizer, oracle_check, Regime
+
+    from pytest_optim.conformance import properties
 """
 
 from __future__ import annotations
@@ -15,22 +17,22 @@ __version__ = "0.1.0"
 # public name -> (module, attribute or None for the module itself)
 _EXPORTS = {
     # wrapping other optimizer styles
-    "numpy_optimizer": ("pytest_optim.adapters", "numpy_optimizer"),
-    "NumpyFactory": ("pytest_optim.adapters", "NumpyFactory"),
+    "numpy_optimizer": ("pytest_optim.candidates.numpy_style", "numpy_optimizer"),
+    "NumpyFactory": ("pytest_optim.candidates.numpy_style", "NumpyFactory"),
     # the checks, callable from your own tests
-    "Regime": ("pytest_optim.checks", "Regime"),
-    "Result": ("pytest_optim.checks", "Result"),
-    "oracle_check": ("pytest_optim.checks", "oracle_check"),
-    "optax_check": ("pytest_optim.checks", "optax_check"),
-    "first_steps_check": ("pytest_optim.checks", "first_steps_check"),
-    "closed_form_check": ("pytest_optim.checks", "closed_form_check"),
-    "convergence_check": ("pytest_optim.checks", "convergence_check"),
-    "properties": ("pytest_optim.properties", None),
+    "Regime": ("pytest_optim.conformance.checks", "Regime"),
+    "Result": ("pytest_optim.conformance.checks", "Result"),
+    "oracle_check": ("pytest_optim.conformance.checks", "oracle_check"),
+    "optax_check": ("pytest_optim.conformance.checks", "optax_check"),
+    "first_steps_check": ("pytest_optim.conformance.checks", "first_steps_check"),
+    "closed_form_check": ("pytest_optim.conformance.checks", "closed_form_check"),
+    "convergence_check": ("pytest_optim.conformance.checks", "convergence_check"),
+    "properties": ("pytest_optim.conformance.properties", None),
     # outcomes
-    "CheckFailure": ("pytest_optim.candidate", "CheckFailure"),
-    "NotApplicable": ("pytest_optim.candidate", "NotApplicable"),
-    "NotSupported": ("pytest_optim.capabilities", "NotSupported"),
-    "CAPABILITIES": ("pytest_optim.capabilities", "CAPABILITIES"),
+    "CheckFailure": ("pytest_optim.outcomes", "CheckFailure"),
+    "NotApplicable": ("pytest_optim.outcomes", "NotApplicable"),
+    "NotSupported": ("pytest_optim.conformance.capabilities", "NotSupported"),
+    "CAPABILITIES": ("pytest_optim.conformance.capabilities", "CAPABILITIES"),
     # specs, problems, seeding
     "SPECS": ("pytest_optim.specs", "SPECS"),
     "Spec": ("pytest_optim.specs", "Spec"),
@@ -38,7 +40,7 @@ _EXPORTS = {
     "Tuning": ("pytest_optim.specs", "Tuning"),
     "FrameworkNames": ("pytest_optim.specs", "FrameworkNames"),
     "Oracle": ("pytest_optim.specs.oracle", "Oracle"),
-    "problems": ("pytest_optim.problems", None),
+    "problems": ("pytest_optim.conformance.problems", None),
     "seeding": ("pytest_optim.seeding", None),
 }
 

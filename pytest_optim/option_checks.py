@@ -26,7 +26,7 @@ def check_all(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 f"--optim-report={report}: unknown report format '{suffix}'; the report is written as "
                 f"PATH.json and PATH.md, so give PATH, PATH.json or PATH.md")
-        from pytest_optim.report import report_paths
+        from pytest_optim.reporting.report import report_paths
 
         writable("--optim-report", report, report_paths(report)[0].parent)
     bench_json = config.getoption("optim_bench_json", None)
@@ -39,11 +39,25 @@ def check_all(config: pytest.Config) -> None:
                 f"--optim-bench-plot={plot}: unknown plot format '{Path(plot).suffix}'; "
                 f"use one of {', '.join(PLOT_SUFFIXES)}")
         writable("--optim-bench-plot", plot, Path(plot).parent)
+    cache = jax_cache_dir(config)
+    if cache:
+        if Path(cache).exists() and not Path(cache).is_dir():
+            raise pytest.UsageError(f"--optim-jax-cache={cache}: is a file; give a directory for JAX's compilation cache")
+        writable("--optim-jax-cache", cache, Path(cache))
     plots = config.getoption("optim_plots", None)
     if plots:
         if Path(plots).exists() and not Path(plots).is_dir():
             raise pytest.UsageError(f"--optim-plots={plots}: is a file; give a directory to write the plots into")
         writable("--optim-plots", plots, Path(plots))
+
+
+def jax_cache_dir(config: pytest.Config) -> str | None:
+    """--optim-jax-cache, else the ini value optim_jax_cache (relative to the rootdir), else None."""
+    value = config.getoption("optim_jax_cache", None)
+    if value:
+        return value
+    ini = config.getini("optim_jax_cache")
+    return str(config.rootpath / ini) if ini else None
 
 
 def _at_least(config: pytest.Config, dest: str, flag: str, low: float, what: str) -> None:

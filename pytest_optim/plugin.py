@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from pytest_optim import option_checks, seeding
-from pytest_optim import report as _report
+from pytest_optim.reporting import report as _report
 from pytest_optim.specs import BUILTIN
-from pytest_optim.candidate import Candidate, CheckFailure, NotApplicable, UsageError, parse_selection
+from pytest_optim.outcomes import CheckFailure, NotApplicable, UsageError
+from pytest_optim.candidates.selection import Candidate, parse_selection
 
 CANDIDATES = pytest.StashKey[list]()
 REQUIRED = pytest.StashKey[frozenset]()
@@ -64,15 +65,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "Default: the ini value optim_require, else none.",
     )
     group.addoption(
+        "--optim-jax-cache", metavar="DIR", default=None,
+        help="keep JAX's persistent compilation cache in DIR, shared by this run's processes (xdist workers, "
+        "the sharding subprocess, pytester runs) and later runs: a check compiled once is not compiled again. "
+        "Verdicts do not depend on it. Default: the ini value optim_jax_cache, else off.",
+    )
+    group.addoption(
         "--optim-no-x64", action="store_true", default=False,
         help="do not enable jax_enable_x64 (float64 checks are then skipped).",
     )
     parser.addini("optim", "default --optim value when none is given on the command line", default=None)
+    parser.addini("optim_jax_cache", "default --optim-jax-cache directory (relative to the rootdir)", default=None)
     parser.addini("optim_spec", "spec modules to load (see --optim-spec)", type="linelist", default=[])
     parser.addini("optim_require", "default --optim-require value (capabilities every candidate must support)",
                   default=None)
     # Options of the workload (MNIST/CIFAR-10/IMDB) and benchmark suites live beside their code.
-    from pytest_optim import bench_options, workload_options
+    from pytest_optim.bench import options as bench_options
+    from pytest_optim.workloads import options as workload_options
 
     workload_options.add_options(group)
     bench_options.add_options(group)
@@ -91,8 +100,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "optim_applies(fn): fn(candidate, params) says whether the check applies")
     config.addinivalue_line("markers", "optim_capability(name): the optional capability this check detects")
     # fixtures of the workload and benchmark suites (their modules import JAX lazily)
-    config.pluginmanager.import_plugin("pytest_optim.workload_fixtures")
-    config.pluginmanager.import_plugin("pytest_optim.bench_fixtures")
+    config.pluginmanager.import_plugin("pytest_optim.workloads.fixtures")
+    config.pluginmanager.import_plugin("pytest_optim.bench.fixtures")
     value, explicit = _selection(config)
     try:
         _load_specs(config)
@@ -102,14 +111,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("optim_reference") and not any(":" in c.label for c in candidates):
         raise pytest.UsageError("--optim-reference only applies with --optim=MODULE:ATTR")
     option_checks.check_all(config)
-    from pytest_optim.capabilities import parse_required
+    from pytest_optim.conformance.capabilities import parse_required
 
     try:
         config.stash[REQUIRED] = parse_required(config.getoption("optim_require") or config.getini("optim_require"))
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     seeding.configure(config)  # every random part of the checks draws from --optim-seed
-    # --optim-bench-json is written by pytest_optim.bench_fixtures at the end of the run
+    _use_jax_cache(option_checks.jax_cache_dir(config))
+    # --optim-bench-json is written by pytest_optim.bench.fixtures at the end of the run
     if config.getoption("optim_bench_json", None) and config.getoption("benchmark_json", None):
         raise pytest.UsageError("give either --optim-bench-json or --benchmark-json, not both")
     config.stash[CANDIDATES] = candidates
@@ -124,6 +134,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_report.ReportPlugin(config), "optim-report")
     if config.getoption("optim_fail_fast"):
         config.pluginmanager.register(FailFast(), "optim-fail-fast")
+
+
+def _use_jax_cache(directory: str | None) -> None:
+    """JAX's persistent compilation cache in ``directory``, for this process and the ones it starts.
+
+    Through the environment, so that subprocesses inherit it; every program is cached (a minimum
+    compile time of 0: the checks compile many small programs, each a fraction of a second).
+    """
+    if not directory:
+        return
+    import os
+
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(Path(directory).resolve())
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    if "jax" in sys.modules:  # already imported (in-process pytester runs): set it directly too
+        import jax
+
+        jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 def _load_specs(config: pytest.Config) -> None:
@@ -167,7 +196,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             candidates = [c for c in candidates if c.reference in marker.args]
         metafunc.parametrize("optim_candidate", candidates, ids=[c.label for c in candidates], scope="session")
     if "optim_problem" in metafunc.fixturenames:
-        from pytest_optim.problems import PROBLEM_NAMES
+        from pytest_optim.conformance.problems import PROBLEM_NAMES
 
         metafunc.parametrize("optim_problem", PROBLEM_NAMES, indirect=True, scope="session")
 
@@ -200,7 +229,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def required_of(config: pytest.Config, candidate) -> frozenset[str]:
     """Capabilities this candidate must support: --optim-require (or its ini value); the bundled
     optimizers promise all of them."""
-    from pytest_optim.capabilities import NAMES
+    from pytest_optim.conformance.capabilities import NAMES
 
     if isinstance(candidate, Candidate) and candidate.bundled:
         return frozenset(NAMES)
@@ -227,7 +256,7 @@ class FailFast:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     """A failed conformance check is reported by its message alone, not a traceback of the harness."""
-    from pytest_optim.capabilities import NotSupported
+    from pytest_optim.conformance.capabilities import NotSupported
 
     try:
         return (yield)
@@ -264,7 +293,7 @@ def optim_spec(optim_candidate):
 @pytest.fixture(scope="session")
 def optim_problem(request):
     """A test problem with its exact minimizer (parametrized over all problems)."""
-    from pytest_optim import problems
+    from pytest_optim.conformance import problems
 
     return problems.get(request.param)
 

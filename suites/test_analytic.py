@@ -2,7 +2,7 @@
 
 import pytest
 
-from pytest_optim.checks import closed_form_check, convergence_check, first_steps_check
+from pytest_optim.conformance.checks import closed_form_check, convergence_check, first_steps_check
 
 pytestmark = pytest.mark.optim_family("analytic")
 

@@ -30,7 +30,7 @@ def pytest_generate_tests(metafunc):
         return
     import jax
 
-    from pytest_optim.bench import workloads
+    from pytest_optim.bench.steps import workloads
 
     cases = [(w, f) for w in workloads(mode, jax.default_backend()) for f in FIGURES]
     metafunc.parametrize("bench_case", cases, ids=[f"{w.name}-{f}" for w, f in cases])
@@ -42,7 +42,7 @@ def test_step_time(optim_candidate, bench_case, benchmark, optim_bench_settings,
         pytest.skip("benchmarks are off: run with --optim-bench (smoke) or --optim-bench=full")
     if not optim_candidate.traceable:
         pytest.skip(f"{optim_candidate.label} is NumPy-style (not traceable): no jitted step to time")
-    from pytest_optim import bench
+    from pytest_optim.bench import steps as bench
 
     workload, figure = bench_case
     settings = optim_bench_settings

@@ -7,7 +7,7 @@ and are labelled approximate (see optax_check).
 
 import pytest
 
-from pytest_optim.checks import Regime, optax_check
+from pytest_optim.conformance.checks import Regime, optax_check
 
 pytestmark = pytest.mark.optim_family("optax")
 

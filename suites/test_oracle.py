@@ -5,8 +5,8 @@ The table is the check: problem x dtype x steps (x hyperparameters, gradient sca
 
 import pytest
 
-from pytest_optim.checks import Regime, oracle_check
-from pytest_optim.problems import PROBLEM_NAMES
+from pytest_optim.conformance.checks import Regime, oracle_check
+from pytest_optim.conformance.problems import PROBLEM_NAMES
 
 pytestmark = pytest.mark.optim_family("oracle")
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from pytest_optim import properties as P
-from pytest_optim.checks import Regime, oracle_check
+from pytest_optim.conformance import properties as P
+from pytest_optim.conformance.checks import Regime, oracle_check
 from pytest_optim.specs import SPECS
 
 # Every hyperparameter honoured: each varied away from its default, one at a time, must move the

@@ -4,10 +4,10 @@ import warnings
 
 import pytest
 
-from pytest_optim.candidate import CheckFailure, NotApplicable
-from pytest_optim.capabilities import NotSupported
-from pytest_optim.checks import Result
-from pytest_optim.sharding import run_subprocess
+from pytest_optim.outcomes import CheckFailure, NotApplicable
+from pytest_optim.conformance.capabilities import NotSupported
+from pytest_optim.conformance.checks import Result
+from pytest_optim.conformance.sharding import run_subprocess
 
 pytestmark = [pytest.mark.optim_family("sharding"), pytest.mark.optim_capability("sharding")]
 

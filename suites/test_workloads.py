@@ -1,5 +1,5 @@
 """Real workloads: every optimizer under test trains an MLP on MNIST, a small CNN on the
-CIFAR-10 subset and mean-pooled embeddings (sum / sqrt(length)) on IMDB reviews (``pytest_optim.workloads``).
+CIFAR-10 subset and mean-pooled embeddings (sum / sqrt(length)) on IMDB reviews (``pytest_optim.workloads.training``).
 
 Per optimizer x dataset:
 
@@ -17,8 +17,8 @@ saying how to get them (see docs/workloads.md).
 import numpy as np
 import pytest
 
-from pytest_optim.candidate import CandidateError, CheckFailure
-from pytest_optim.checks import Result
+from pytest_optim.outcomes import CandidateError, CheckFailure
+from pytest_optim.conformance.checks import Result
 
 pytestmark = pytest.mark.optim_family("workloads")
 
@@ -49,7 +49,7 @@ def test_trains(optim_candidate, dataset, request, optim_workload_run, optim_rec
     if not last < first:
         raise _fail(optim_candidate, what, f"the loss did not decrease: mean of the first {n} steps "
                                            f"{first:.4g}, of the last {n} steps {last:.4g}")
-    from pytest_optim import workloads
+    from pytest_optim.workloads import training as workloads
 
     threshold = workloads.threshold(optim_candidate.spec, dataset, request.config.getoption("optim_full"))
     curve = ", ".join(f"{100 * a:.1f}" for a in run.test_accuracy)
@@ -71,10 +71,12 @@ def test_matches_optax_on_model(optim_candidate, dataset, request, optim_record)
     import jax
     import jax.numpy as jnp
 
-    from pytest_optim import tolerance, workloads
-    from pytest_optim.checks import replay_scan
-    from pytest_optim.compare import compare_updates
-    from pytest_optim.run import leaf_paths
+    from pytest_optim.conformance import tolerance
+
+    from pytest_optim.workloads import training as workloads
+    from pytest_optim.conformance.checks import replay_scan
+    from pytest_optim.conformance.compare import compare_updates
+    from pytest_optim.conformance.runner import leaf_paths
 
     workload = request.getfixturevalue(FIXTURES[dataset])
     spec = optim_candidate.spec

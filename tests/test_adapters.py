@@ -1,4 +1,4 @@
-"""The NumPy-style adapter (pytest_optim.adapters.numpy_optimizer) as a newcomer meets it.
+"""The NumPy-style adapter (pytest_optim.candidates.numpy_style.numpy_optimizer) as a newcomer meets it.
 
 * parameters are handed over as writable copies in the gradients' dtype, and the update given
   back is new - old, exactly;
@@ -24,8 +24,9 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from pytest_optim.adapters import NumpyFactory, numpy_optimizer, snapshot
-from pytest_optim.candidate import UsageError, load_third_party
+from pytest_optim.candidates.numpy_style import NumpyFactory, numpy_optimizer, snapshot
+from pytest_optim.outcomes import UsageError
+from pytest_optim.candidates.selection import load_third_party
 
 try:  # imported before any pytester test: pytester drops modules first imported inside a test, and
     import torch  # noqa: F401  a second import of torch's C extension in one process crashes it
@@ -334,7 +335,7 @@ def test_inconsistent_rename_is_refused_when_the_factory_is_made(rename, error):
 NP_MODULE = textwrap.dedent(
     """
     from functools import partial
-    from pytest_optim.adapters import numpy_optimizer
+    from pytest_optim.candidates.numpy_style import numpy_optimizer
 
     class MyAdam:
         def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -401,7 +402,7 @@ def test_constructors_that_can_take_the_keywords_are_accepted(pytester, attr):
 
 def test_torch_optimizer_wrapped_directly_is_rejected_with_a_pointer_to_the_docs(pytester):
     pytest.importorskip("torch")
-    pytester.makepyfile(np_torch="import torch\nfrom pytest_optim.adapters import numpy_optimizer\n"
+    pytester.makepyfile(np_torch="import torch\nfrom pytest_optim.candidates.numpy_style import numpy_optimizer\n"
                         "adam = numpy_optimizer(torch.optim.Adam, rename={'learning_rate': 'lr', ('b1', 'b2'): 'betas'})\n")
     pytester.syspathinsert()
     with pytest.raises(UsageError, match="requires params, which numpy_optimizer does not pass.*PyTorch, NumPy-style"):

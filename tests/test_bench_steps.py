@@ -10,7 +10,7 @@ import pytest
 jax = pytest.importorskip("jax")
 import jax.numpy as jnp  # noqa: E402
 
-from pytest_optim import bench  # noqa: E402
+from pytest_optim.bench import steps as bench  # noqa: E402
 from pytest_optim.specs import SPECS  # noqa: E402
 
 SMALL = bench.Workload("tiny3", (("a", (7, 5)), ("b", (5,)), ("c", (2, 3, 4))), "leaves")
@@ -91,8 +91,8 @@ def test_bundled_step_copies_no_state(name):
 
 
 def test_summary_and_plot(tmp_path):
-    from pytest_optim.bench_fixtures import summary_lines
-    from pytest_optim.bench_plot import write_plot
+    from pytest_optim.bench.fixtures import summary_lines
+    from pytest_optim.bench.plot import write_plot
 
     runners = {}
     for k, t in (("ours", 2.0), ("optax", 2.5), ("floor", 1.0)):

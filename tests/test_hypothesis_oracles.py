@@ -2,7 +2,7 @@
 
 Random pytrees (nesting, leaf shapes including scalars and zero-size), dtypes (float32, float64),
 hyperparameters within the documented ranges below, and gradients spanning 12 orders of
-magnitude. Tolerance: the same derived bound as the suites (pytest_optim/tolerance.py).
+magnitude. Tolerance: the same derived bound as the suites (pytest_optim/conformance/tolerance.py).
 
 Hypothesis draws from ``--optim-seed`` (``hypothesis.seed``): a run is reproduced by its seed,
 and another seed explores other inputs (15 examples per optimizer and run, as before).
@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_optim import tolerance
-from pytest_optim.compare import compare_updates, oracle_updates
-from pytest_optim.run import leaf_paths, replay
+from pytest_optim.conformance import tolerance
+from pytest_optim.conformance.compare import compare_updates, oracle_updates
+from pytest_optim.conformance.runner import leaf_paths, replay
 from pytest_optim.specs import SPECS
 
 shapes = st.lists(st.integers(0, 3), min_size=0, max_size=2).map(tuple)

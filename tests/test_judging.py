@@ -4,9 +4,9 @@ diagnosis only where it distinguishes. (End-to-end candidates for each rule: tes
 import numpy as np
 import pytest
 
-from pytest_optim import tolerance
-from pytest_optim.compare import BelowResolution, diagnose, judge, oracle_updates
-from pytest_optim.run import resolution
+from pytest_optim.conformance import tolerance
+from pytest_optim.conformance.compare import BelowResolution, diagnose, judge, oracle_updates
+from pytest_optim.conformance.runner import resolution
 from pytest_optim.specs import SPECS
 
 RNG = np.random.default_rng(0)

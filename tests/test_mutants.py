@@ -62,7 +62,7 @@ def mutation_reports(tmp_path_factory):
     wrappers: list[str] = []
     targets = {c.target: _target(c, wrappers) for c in CANDIDATES}
     (workdir / "numpy_wrappers.py").write_text(
-        "from pytest_optim.adapters import numpy_optimizer\n" + "".join(wrappers)
+        "from pytest_optim.candidates.numpy_style import numpy_optimizer\n" + "".join(wrappers)
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(workdir)]),
                JAX_DISABLE_MOST_OPTIMIZATIONS="1")

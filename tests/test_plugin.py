@@ -302,7 +302,9 @@ def test_optim_seed_changes_the_data_not_the_verdicts(pytester):
     correct candidate gets the same verdicts under another seed."""
     import numpy as np
 
-    from pytest_optim import problems, seeding
+    from pytest_optim import seeding
+
+    from pytest_optim.conformance import problems
     from pytest_optim.verdicts import differences, verdicts
 
     previous = seeding.set_seed(0)

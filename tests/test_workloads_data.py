@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_optim import data
+from pytest_optim.workloads import data
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 MNIST_LABELS = "train-labels-idx1-ubyte.gz"

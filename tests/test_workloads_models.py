@@ -5,8 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from pytest_optim import plots, workloads
-from pytest_optim.data import Arrays
+from pytest_optim.reporting import plots
+
+from pytest_optim.workloads import training as workloads
+from pytest_optim.workloads.data import Arrays
 
 
 def _tiny_mnist():
@@ -34,7 +36,7 @@ def test_gradient_trace_feeds_the_optax_reference_the_same_gradients():
     import optax
 
     import optimizers
-    from pytest_optim.checks import replay_scan
+    from pytest_optim.conformance.checks import replay_scan
 
     wl = _tiny_mnist()
     _, grads, updates = wl.gradient_trace(optimizers.momentum(0.1, momentum=0.9), 5)

@@ -1,7 +1,7 @@
 """NumPy ports of optimizers as real libraries ship them, each one convention away from the spec.
 
 Each class mirrors its library's code line by line (names, operation order, dtypes) and is checked
-through ``pytest_optim.adapters.numpy_optimizer`` (see ``rename`` in tests/candidates/manifest.py).
+through ``pytest_optim.candidates.numpy_style.numpy_optimizer`` (see ``rename`` in tests/candidates/manifest.py).
 They are not bugs in their libraries: each follows a convention the harness knows by name.
 
 * ``NumpyMLAdaGrad``: numpy-ml's ``AdaGrad`` (numpy_ml/neural_nets/optimizers/optimizers.py): the

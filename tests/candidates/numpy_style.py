@@ -1,7 +1,7 @@
 """From-scratch NumPy optimizers in notebook style: ``step(params, grads)`` updates the param arrays in place.
 
 They are not JAX transforms; the harness wraps them with
-``pytest_optim.adapters.numpy_optimizer(cls, rename={...}, method="step")``.
+``pytest_optim.candidates.numpy_style.numpy_optimizer(cls, rename={...}, method="step")``.
 """
 
 import numpy as np

@@ -1,9 +1,9 @@
 """Fixtures of the workload suites. Imports nothing heavy at load time.
 
-* ``optim_data``: ``optim_data("mnist")`` -> ``pytest_optim.data.Arrays`` (loaded once per session;
+* ``optim_data``: ``optim_data("mnist")`` -> ``pytest_optim.workloads.data.Arrays`` (loaded once per session;
   the test is skipped with a one-line hint when the data cannot be had, and fails with the file
   name and expected checksum when a source file is corrupt).
-* ``mnist_workload``, ``cifar10_workload``, ``imdb_workload``: ``pytest_optim.workloads.Workload``
+* ``mnist_workload``, ``cifar10_workload``, ``imdb_workload``: ``pytest_optim.workloads.training.Workload``
   objects (CI-sized, or full-sized with ``--optim-full``) to train any optimizer on.
 * ``optim_workload_run``: ``optim_workload_run(candidate, workload)`` trains the candidate once per
   session (cached) with the per-spec learning rate and returns the ``Run``; with ``--optim-plots``
@@ -37,7 +37,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     plots = config.getoption("optim_plots", None)
     if plots and not _is_worker(config) and os.path.isdir(os.path.join(plots, "curves")):
-        from pytest_optim import plots as _plots
+        from pytest_optim.reporting import plots as _plots
 
         written = _plots.make_plots(plots)
         if written:
@@ -57,7 +57,7 @@ def optim_data(request):
     cache = config.stash[_DATA]
 
     def get(name: str):
-        from pytest_optim import data
+        from pytest_optim.workloads import data
 
         key = data.info(name).name
         if key not in cache:
@@ -78,14 +78,14 @@ def optim_data(request):
 
 
 def _workload(request, name: str):
-    from pytest_optim import workloads
+    from pytest_optim.workloads import training as workloads
 
     return workloads.build(name, request.getfixturevalue("optim_data")(name), _mode(request.config))
 
 
 @pytest.fixture(scope="session")
 def mnist_workload(request):
-    """MNIST + MLP (``pytest_optim.workloads.Workload``): init, loss, batches, evaluate, train."""
+    """MNIST + MLP (``pytest_optim.workloads.training.Workload``): init, loss, batches, evaluate, train."""
     return _workload(request, "mnist")
 
 
@@ -108,8 +108,8 @@ def optim_workload_run(request):
     config = request.config
 
     def run(candidate, workload):
-        from pytest_optim import workloads
-        from pytest_optim.candidate import CandidateError, CheckFailure
+        from pytest_optim.workloads import training as workloads
+        from pytest_optim.outcomes import CandidateError, CheckFailure
 
         key = (candidate.label, workload.name)
         if key not in runs:
@@ -127,7 +127,7 @@ def optim_workload_run(request):
                     f"lr={lr:g}: training raised {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
             plots = config.getoption("optim_plots", None)
             if plots and not isinstance(runs[key], Exception):
-                from pytest_optim import plots as _plots
+                from pytest_optim.reporting import plots as _plots
 
                 _plots.write_curves(plots, runs[key], workload)
         value = runs[key]

@@ -162,7 +162,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     plot = config.getoption("optim_bench_plot", None)
     if results and plot:
         try:
-            from pytest_optim.bench_plot import write_plot
+            from pytest_optim.bench.plot import write_plot
 
             write_plot(results, plot)
             terminalreporter.write_line(f"benchmark plot written to {plot}")

@@ -114,7 +114,7 @@ class ReportPlugin:
             for k in ("passed", "failed", "n/a"):
                 entry[k] += row[k]
         for cand, entry in candidates.items():
-            from pytest_optim.capabilities import NAMES
+            from pytest_optim.conformance.capabilities import NAMES
 
             caps = self.capabilities.get(cand, {})
             entry["capabilities"] = {name: caps[name] for name in NAMES if name in caps}

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pytest_optim.candidate import CandidateError
+from pytest_optim.outcomes import CandidateError
 
 
 @dataclass
@@ -43,7 +43,7 @@ def resolution(params_seq: list, dtypes: list) -> list[list[np.ndarray]]:
     that much per write, k = PARAMETER_WRITES writes a step; the max over both ends covers an
     update that shrinks or grows p (an intermediate value lies between them up to its own term).
     """
-    from pytest_optim.tolerance import unit_roundoff
+    from pytest_optim.conformance.tolerance import unit_roundoff
 
     us = [PARAMETER_WRITES * unit_roundoff(d) for d in dtypes]
     return [[u * np.maximum(np.abs(a), np.abs(b)) for u, a, b in zip(us, before, after)]

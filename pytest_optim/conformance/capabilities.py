@@ -14,7 +14,7 @@ libraries that promise optax compatibility. This module imports nothing heavy.
 
 from __future__ import annotations
 
-from pytest_optim.candidate import NotApplicable, UsageError
+from pytest_optim.outcomes import NotApplicable, UsageError
 
 # name -> what the candidate is given when the capability is checked
 CAPABILITIES: dict[str, str] = {

@@ -12,27 +12,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from pytest_optim.outcomes import CandidateError, NotApplicable, UsageError
 from pytest_optim.specs import SPECS, Spec, names
-
-
-class UsageError(Exception):
-    """A bad --optim value or an unloadable candidate: one line for a person."""
-
-
-class CheckFailure(AssertionError):
-    """A conformance check failed; the message is the whole story (shown without traceback)."""
-
-
-class NotApplicable(Exception):
-    """The check does not apply to this candidate (reported as skipped, with the reason)."""
-
-
-class CandidateError(Exception):
-    """The candidate misbehaved while being built (``stage="build"``) or called (raised inside checks)."""
-
-    def __init__(self, message: str, stage: str = "run"):
-        super().__init__(message)
-        self.stage = stage
 
 
 @dataclass
@@ -178,7 +159,7 @@ def load_third_party(target: str, reference: str | None) -> Candidate:
             )
         obj = getattr(obj, part)
     spec = SPECS[reference]
-    from pytest_optim.adapters import NumpyFactory
+    from pytest_optim.candidates.numpy_style import NumpyFactory
 
     if isinstance(obj, NumpyFactory):
         _check_numpy_constructor(target, obj, spec)

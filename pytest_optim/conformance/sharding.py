@@ -1,6 +1,6 @@
 """Sharded parameters: the candidate on parameters split over several devices.
 
-Runs in its own process (``python -m pytest_optim.sharding --optim=... --reference=... --devices=N
+Runs in its own process (``python -m pytest_optim.conformance.sharding --optim=... --reference=... --devices=N
 --seed=S``) because the number of host devices is fixed when JAX starts
 (``XLA_FLAGS=--xla_force_host_platform_device_count=N``). On a machine with N accelerators the
 same code uses them. It prints one JSON line: passed, and a message for a person. ``--seed`` is
@@ -41,10 +41,10 @@ def check(label: str, reference: str | None, n_devices: int) -> dict:
     import numpy as np
     from jax.sharding import Mesh
 
-    from pytest_optim import tolerance
-    from pytest_optim.candidate import parse_selection
-    from pytest_optim.compare import compare_updates
-    from pytest_optim.run import leaf_paths
+    from pytest_optim.conformance import tolerance
+    from pytest_optim.candidates.selection import parse_selection
+    from pytest_optim.conformance.compare import compare_updates
+    from pytest_optim.conformance.runner import leaf_paths
 
     devices = jax.devices()
     if len(devices) < n_devices:
@@ -144,7 +144,7 @@ def run_subprocess(label: str, reference: str | None, n_devices: int = 4, timeou
     flag = f"--xla_force_host_platform_device_count={n_devices}"
     env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " " + flag).strip()
     env["PYTHONPATH"] = os.pathsep.join([os.getcwd(), *[p for p in sys.path if p]])
-    cmd = [sys.executable, "-m", "pytest_optim.sharding", f"--optim={label}", f"--devices={n_devices}",
+    cmd = [sys.executable, "-m", "pytest_optim.conformance.sharding", f"--optim={label}", f"--devices={n_devices}",
            f"--seed={seeding.seed()}"]
     from pytest_optim.specs import LOADED
 

@@ -14,11 +14,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pytest_optim import problems, seeding, tolerance
-from pytest_optim.candidate import Candidate, CandidateError, CheckFailure, NotApplicable
-from pytest_optim.capabilities import NotSupported, cause
-from pytest_optim.compare import BelowResolution, diagnose, judge, oracle_updates
-from pytest_optim.run import apply_updates, call_init, call_update, leaf_paths, replay_run, trajectory
+from pytest_optim import seeding
+
+from pytest_optim.conformance import problems
+
+from pytest_optim.conformance import tolerance
+from pytest_optim.outcomes import CandidateError, CheckFailure, NotApplicable
+from pytest_optim.candidates.selection import Candidate
+from pytest_optim.conformance.capabilities import NotSupported, cause
+from pytest_optim.conformance.compare import BelowResolution, diagnose, judge, oracle_updates
+from pytest_optim.conformance.runner import apply_updates, call_init, call_update, leaf_paths, replay_run, trajectory
 
 
 @dataclass(frozen=True)
@@ -269,7 +274,7 @@ def infer_lr(candidate: Candidate) -> float:
 
 def closed_form_check(candidate: Candidate, problem_name: str, dtype: str, steps: int, optimal: bool = False) -> Result:
     """GD / heavy-ball / Nesterov iterates on a quadratic against their closed forms."""
-    from pytest_optim.analytic import closed_form_iterates, optimal_parameters, rate_bound, spectral_rate
+    from pytest_optim.conformance.analytic import closed_form_iterates, optimal_parameters, rate_bound, spectral_rate
 
     spec = candidate.spec
     problem = problems.get(problem_name)

@@ -1,5 +1,5 @@
-"""Workloads: a dataset (NumPy arrays from ``pytest_optim.data``) + a model from
-``pytest_optim.models`` + a training loop that takes any optax-style transform.
+"""Workloads: a dataset (NumPy arrays from ``pytest_optim.workloads.data``) + a model from
+``pytest_optim.workloads.models`` + a training loop that takes any optax-style transform.
 
 A :class:`Workload` has ``init(seed)``, ``loss(params, x, y)``, ``batches(...)``, ``evaluate(params)``
 and ``train(transform, ...)``; the ``mnist_workload`` / ``cifar10_workload`` / ``imdb_workload``
@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from pytest_optim.data import Arrays
+from pytest_optim.workloads.data import Arrays
 
 # -- settings ------------------------------------------------------------------------------------
 
@@ -149,7 +149,7 @@ class Workload:
         return self.init_fn(jax.random.PRNGKey(seed))
 
     def loss(self, params, x, y):
-        from pytest_optim.models import cross_entropy
+        from pytest_optim.workloads.models import cross_entropy
 
         # loss_scale 0.1 is seed 001's -mean over the 10 one-hot columns as well as the batch.
         return self.settings.get("loss_scale", 1.0) * cross_entropy(self.apply_fn(params, x), y)
@@ -172,7 +172,7 @@ class Workload:
             import jax
             import jax.numpy as jnp
 
-            from pytest_optim.models import accuracy, cross_entropy
+            from pytest_optim.workloads.models import accuracy, cross_entropy
 
             def ev(params, x, y):
                 logits = self.apply_fn(params, x)
@@ -206,7 +206,7 @@ class Workload:
         import jax
         import jax.numpy as jnp
 
-        from pytest_optim.run import apply_updates
+        from pytest_optim.conformance.runner import apply_updates
 
         per_eval = max(1, self.steps_per_epoch // (evals_per_epoch or self.settings.evals_per_epoch))
         idx = self.batch_indices(epochs, seed)
@@ -267,7 +267,7 @@ class Workload:
         import jax
         import jax.numpy as jnp
 
-        from pytest_optim.run import apply_updates
+        from pytest_optim.conformance.runner import apply_updates
 
         idx = self.batch_indices(1, seed)[:steps]
         params = self.init(seed)
@@ -315,7 +315,7 @@ def _take(n: int | None, *arrays):
 def mnist(arrays: Arrays, settings: Settings) -> Workload:
     import jax.numpy as jnp
 
-    from pytest_optim import models
+    from pytest_optim.workloads import models
 
     xtr, ytr = _take(settings.n_train, arrays.x_train, arrays.y_train)
     xte, yte = _take(settings.n_test, arrays.x_test, arrays.y_test)
@@ -334,7 +334,7 @@ def mnist(arrays: Arrays, settings: Settings) -> Workload:
 def cifar10(arrays: Arrays, settings: Settings) -> Workload:
     import jax.numpy as jnp
 
-    from pytest_optim import models
+    from pytest_optim.workloads import models
 
     xtr, ytr = _take(settings.n_train, arrays.x_train, arrays.y_train)
     xte, yte = _take(settings.n_test, arrays.x_test, arrays.y_test)
@@ -374,7 +374,7 @@ def encode(texts, vocab: dict[str, int], max_len: int) -> np.ndarray:
 def imdb(arrays: Arrays, settings: Settings) -> Workload:
     import jax.numpy as jnp
 
-    from pytest_optim import models
+    from pytest_optim.workloads import models
 
     # the splits are sorted by label in some preparations: shuffle (fixed seed) before capping
     rng = np.random.default_rng(0)

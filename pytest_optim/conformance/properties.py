@@ -14,12 +14,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pytest_optim import problems, seeding, tolerance
-from pytest_optim.candidate import Candidate, CandidateError, NotApplicable
-from pytest_optim.capabilities import NotSupported, cause
-from pytest_optim.checks import Result, _fail, base_lr, build, judged, refused
-from pytest_optim.compare import compare_updates, oracle_updates
-from pytest_optim.run import NotTraceable, call_init, call_update, leaf_paths, replay, replay_run, resolution
+from pytest_optim import seeding
+
+from pytest_optim.conformance import problems
+
+from pytest_optim.conformance import tolerance
+from pytest_optim.outcomes import CandidateError, NotApplicable
+from pytest_optim.candidates.selection import Candidate
+from pytest_optim.conformance.capabilities import NotSupported, cause
+from pytest_optim.conformance.checks import Result, _fail, base_lr, build, judged, refused
+from pytest_optim.conformance.compare import compare_updates, oracle_updates
+from pytest_optim.conformance.runner import NotTraceable, call_init, call_update, leaf_paths, replay, replay_run, resolution
 
 STEPS = 5
 
@@ -307,8 +312,8 @@ def vmap_matches_loop(candidate: Candidate) -> Result:
 
 
 def scan_matches_eager(candidate: Candidate) -> Result:
-    from pytest_optim.checks import grad_fn
-    from pytest_optim.run import trajectory
+    from pytest_optim.conformance.checks import grad_fn
+    from pytest_optim.conformance.runner import trajectory
 
     _need_traceable(candidate, "scan")
     what = "lax.scan trajectory vs eager Python loop, quadratic_k10, float64, 30 steps"

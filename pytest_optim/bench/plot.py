@@ -1,7 +1,7 @@
 """Plot of steps/s against parameter count, ours vs optax (and the floor), one panel per optimizer.
 
 Used by ``--optim-bench-plot=PATH`` at the end of a benchmark run; also works on a saved
-``--benchmark-json`` file: ``python -m pytest_optim.bench_plot bench.json bench.png``.
+``--benchmark-json`` file: ``python -m pytest_optim.bench.plot bench.json bench.png``.
 The figure is written atomically (to a temporary file in the same folder, then renamed).
 """
 
@@ -67,7 +67,7 @@ def write_plot(results: list[dict], path: str) -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m pytest_optim.bench_plot BENCH.json OUT.png", file=sys.stderr)
+        print("usage: python -m pytest_optim.bench.plot BENCH.json OUT.png", file=sys.stderr)
         return 2
     write_plot(results_from_json(argv[0]), argv[1])
     return 0

@@ -6,7 +6,7 @@ it. Its state is a private copy of the object; ``update`` snapshots it (:func:`s
 copy of every attribute) before stepping, so the wrapped candidate is pure from the harness's
 point of view. NumPy code cannot be traced: the jit/vmap/scan capabilities are reported "not
 supported" for it (a failure only where --optim-require asks for them). Its updates are seen as
-new - old parameters and are judged in the parameters (pytest_optim.compare.judge).
+new - old parameters and are judged in the parameters (pytest_optim.conformance.compare.judge).
 
     # mymodule.py
     from pytest_optim import numpy_optimizer
