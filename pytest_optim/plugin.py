@@ -28,11 +28,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--optim", metavar="NAME[,NAME...]|MODULE:ATTR", default=None,
         help=f"optimizers under test: spec names ({', '.join(BUILTIN)}, or one a --optim-spec module "
         "adds) for their bundled implementations, 'all', or MODULE:ATTR (a factory or transform; needs "
-        "--optim-reference). Without test paths this runs the bundled conformance suites.",
+        "--optim-reference, or name its spec itself as MODULE:ATTR@SPEC). Without test paths this runs the "
+        "bundled conformance suites.",
     )
     group.addoption(
         "--optim-reference", metavar="NAME", default=None,
-        help="canonical spec a MODULE:ATTR candidate must implement (a spec name, as for --optim).",
+        help="canonical spec the MODULE:ATTR candidates implement (a spec name, as for --optim), unless one "
+        "says MODULE:ATTR@SPEC.",
     )
     group.addoption(
         "--optim-spec", metavar="MODULE", action="append", default=[],

@@ -2,8 +2,9 @@
 
 The candidates and what must be concluded about each are in tests/candidates/manifest.py. They run
 exactly as a user's would: `pytest --optim=MODULE:ATTR,... --optim-reference=NAME --optim-report=R`
-in a fresh subprocess in an empty directory, one run per spec (all of its candidates together,
-spread over 2 workers); each test below then reads the verdict for one candidate from the report.
+in a fresh subprocess in an empty directory, one run per kind (correct, diagnosed, other buggy) with
+every spec's candidates together as ``MODULE:ATTR@SPEC``, spread over 2 workers; each test below
+then reads the verdict for one candidate from the report.
 
 Speed: the subprocesses set JAX_DISABLE_MOST_OPTIMIZATIONS=1 (XLA compiles ~1.5x faster; the
 verdicts do not depend on it: every tolerance is derived for any correct evaluation order).
@@ -20,7 +21,6 @@ import json
 import os
 import re
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -37,9 +37,6 @@ NON_DIAGNOSING = ("test_sharded_parameters_on_4_devices", "test_vmap_matches_loo
                   "test_scan_matches_eager", "test_pure", "test_no_recompilation", "test_converges_to_minimizer",
                   "test_matches_optax", "test_trains", "test_linear_rate_at_optimal_tuning")
 DIAGNOSING_CHECKS = f"not ({' or '.join(NON_DIAGNOSING)})"
-BY_SPEC: dict[str, list] = defaultdict(list)
-for _c in CANDIDATES:
-    BY_SPEC[_c.reference].append(_c)
 
 
 def _target(c, wrappers: list[str]) -> str:
@@ -71,23 +68,23 @@ def mutation_reports(tmp_path_factory):
 
     env.pop("PYTEST_OPTIM_DATA_SOURCE", None)  # the workloads are not part of the mutation score
     empty_data = workdir / "no-data"
-    for spec, cands in BY_SPEC.items():
-        correct = [c for c in cands if c.expect == "pass"]
-        diagnosed = [c for c in cands if c.expect == "fail" and c.diagnosis]
-        quick = [c for c in cands if c.expect == "fail" and not c.diagnosis]
-        for kind, group, extra in (("correct", correct, []), ("diagnosed", diagnosed, ["-k", DIAGNOSING_CHECKS]),
-                                   ("quick", quick, ["--optim-fail-fast"])):
-            if not group:
-                continue
-            report = workdir / f"report-{spec}-{kind}"
-            cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
-                   f"--optim={','.join(targets[c.target] for c in group)}", f"--optim-reference={spec}",
-                   f"--optim-report={report}", f"--optim-data-dir={empty_data}", "-W", "ignore", *extra]
-            proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=1800)
-            output = proc.stdout[-3000:] + proc.stderr[-2000:]
-            doc = json.loads(Path(f"{report}.json").read_text())
-            for c in group:
-                results[c.target] = (doc["candidates"].get(targets[c.target]), proc.returncode, output)
+    # One run per kind, every spec's candidates together (MODULE:ATTR@SPEC), spread over 2 workers.
+    kinds = {
+        "correct": ([c for c in CANDIDATES if c.expect == "pass"], []),
+        "diagnosed": ([c for c in CANDIDATES if c.expect == "fail" and c.diagnosis], ["-k", DIAGNOSING_CHECKS]),
+        "quick": ([c for c in CANDIDATES if c.expect == "fail" and not c.diagnosis], ["--optim-fail-fast"]),
+    }
+    for kind, (group, extra) in kinds.items():
+        report = workdir / f"report-{kind}"
+        labels = {c.target: f"{targets[c.target]}@{c.reference}" for c in group}
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
+               f"--optim={','.join(labels.values())}", f"--optim-report={report}",
+               f"--optim-data-dir={empty_data}", "-W", "ignore", *extra]
+        proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=3000)
+        output = proc.stdout[-3000:] + proc.stderr[-2000:]
+        doc = json.loads(Path(f"{report}.json").read_text())
+        for c in group:
+            results[c.target] = (doc["candidates"].get(labels[c.target]), proc.returncode, output)
     return results
 
 

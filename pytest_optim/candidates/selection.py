@@ -82,7 +82,11 @@ def check_transform(label: str, obj: Any) -> None:
 
 
 def parse_selection(value: str | None, reference: str | None) -> list[Candidate]:
-    """Turn the --optim / --optim-reference values into candidates (UsageError when invalid)."""
+    """Turn the --optim / --optim-reference values into candidates (UsageError when invalid).
+
+    ``MODULE:ATTR@SPEC`` checks a third-party candidate against SPEC whatever --optim-reference
+    says, so that candidates of several specs can run in one session.
+    """
     if value is None or value.strip() == "":
         return []
     items = [v.strip() for v in value.split(",")]
@@ -97,7 +101,13 @@ def parse_selection(value: str | None, reference: str | None) -> list[Candidate]
         if item == "all":
             out.extend(bundled(n) for n in names())
         elif ":" in item:
-            out.append(load_third_party(item, reference))
+            target, at, spec_name = item.partition("@")  # MODULE:ATTR@SPEC names its own spec
+            if at and spec_name not in SPECS:
+                raise UsageError(f"--optim={item}: {spec_name!r} is not a canonical spec; choose one of: "
+                                 f"{', '.join(names())}")
+            candidate = load_third_party(target, spec_name if at else reference)
+            candidate.label = item
+            out.append(candidate)
         elif item in SPECS:
             if reference not in (None, item):
                 raise UsageError(
