@@ -28,7 +28,7 @@ class Candidate:
     traceable: bool = True  # False for NumPy-style candidates: jit/vmap/scan checks don't apply
     fixed_lr: float | None = None  # a ready-made transform's learning rate, inferred from its first step
     settings: dict = field(default_factory=dict)  # --optim-kwargs: extra constructor keywords, as given
-    style: str = "jax"  # "jax", or the untraceable kinds: "NumPy-style", "PyTorch"
+    style: str = "jax"  # "jax", "Keras", or the untraceable kinds: "NumPy-style", "PyTorch"
 
     @property
     def reference(self) -> str:
@@ -151,6 +151,9 @@ def load_third_party(target: str, reference: str | None, settings: dict | None =
         )
     if "" not in sys.path and "." not in sys.path:
         sys.path.insert(0, "")  # the current directory applies, as for `python -m`
+    from pytest_optim.candidates.keras_style import prefer_jax_backend
+
+    prefer_jax_backend()
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
@@ -176,8 +179,12 @@ def load_third_party(target: str, reference: str | None, settings: dict | None =
         obj = getattr(obj, part)
     spec = SPECS[reference]
     from pytest_optim.candidates.numpy_style import NumpyFactory
+    from pytest_optim.candidates.keras_style import is_keras_optimizer, keras_factory
     from pytest_optim.candidates.torch_style import is_torch_optimizer, torch_factory
 
+    if is_keras_optimizer(obj):
+        factory = keras_factory(target, obj, spec, settings)
+        return Candidate(label=target, spec=spec, factory=factory, settings=settings, style="Keras")
     if is_torch_optimizer(obj):
         factory = torch_factory(target, obj, spec, settings)
         return Candidate(label=target, spec=spec, factory=factory, traceable=False, settings=settings,

@@ -101,6 +101,8 @@ CANDIDATES = [
                      ("RMSprop", "rmsprop"), ("Adam", "adam"), ("Adamax", "adamax"))],
     _ok("torch_variants:AdamForeach", "adam", "torch.optim.Adam(foreach=True), a user's subclass"),
     _ok("torch_variants:AdamSingleTensor", "adam", "torch.optim.Adam(foreach=False), a user's subclass"),
+    # Keras 3 as it is, on the JAX backend through stateless_apply (pytest_optim.candidates.keras_style)
+    Candidate("keras.optimizers:SGD", "sgd", "pass", None, "correct", None, "keras.optimizers.SGD, no wrapper"),
     # and wrapped as docs/third-party.md shows for any step(params, grads) code
     _ok("torch_wrapped:adam", "adam", "torch.optim.Adam wrapped through the NumPy adapter"),
     # ----------------------------------------------------------------- sgd
@@ -218,6 +220,12 @@ CANDIDATES = [
     Candidate(_M + "numpy_style:NumpySGDHalfStep", "sgd", "fail", "step computed in float16, applied in place",
               "precision", notes="relative error ~5e-4 per update: far above the parameters' rounding",
               adapter="numpy", rename={"learning_rate": "lr"}),
+    Candidate("keras.optimizers:Adam", "adam", "fail", "keras.optimizers.Adam: eps-hat form", "eps-hat", "eps_hat",
+              notes="the real library, as it is"),
+    Candidate("keras.optimizers:RMSprop", "rmsprop", "fail", "keras.optimizers.RMSprop: eps inside the sqrt",
+              "eps-placement", "eps_inside_sqrt", notes="the real library, as it is"),
+    Candidate("keras.optimizers:Adagrad", "adagrad", "fail", "keras.optimizers.Adagrad: eps inside the sqrt",
+              "eps-placement", "eps_inside_sqrt", notes="the real library, as it is"),
     Candidate("torch.optim:NAdam", "nadam", "fail", "torch.optim.NAdam: Dozat's momentum schedule",
               "nadam-schedule", "torch_nadam", notes="the real library, as it is", only=True),
     # ----------------------------------------------------------------- NumPy style (adapter)
