@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_optim.outcomes import UsageError
+
 # Formats pytest-optim writes. The plot list is the subset of matplotlib's formats that we
 # document; matplotlib itself is only imported when the plot is drawn.
 REPORT_SUFFIXES = ("", ".json", ".md")
@@ -49,6 +51,23 @@ def check_all(config: pytest.Config) -> None:
         if Path(plots).exists() and not Path(plots).is_dir():
             raise pytest.UsageError(f"--optim-plots={plots}: is a file; give a directory to write the plots into")
         writable("--optim-plots", plots, Path(plots))
+
+
+def kwargs(config: pytest.Config) -> dict:
+    """--optim-kwargs parsed: a JSON object of constructor keywords (UsageError otherwise)."""
+    import json
+
+    value = config.getoption("optim_kwargs", None)
+    if not value:
+        return {}
+    try:
+        out = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--optim-kwargs={value}: not JSON ({exc.msg} at column {exc.colno}); "
+                         "expected an object such as '{\"foreach\": true}'") from None
+    if not isinstance(out, dict):
+        raise UsageError(f"--optim-kwargs={value}: expected a JSON object of keyword: value, got {type(out).__name__}")
+    return out
 
 
 def jax_cache_dir(config: pytest.Config) -> str | None:

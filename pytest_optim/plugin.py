@@ -37,6 +37,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "says MODULE:ATTR@SPEC.",
     )
     group.addoption(
+        "--optim-kwargs", metavar="JSON", default=None,
+        help="extra constructor keywords for every MODULE:ATTR candidate, as a JSON object passed as given, "
+        "e.g. '{\"foreach\": true}' to check torch's foreach / fused / differentiable variants.",
+    )
+    group.addoption(
         "--optim-spec", metavar="MODULE", action="append", default=[],
         help="load a spec record from MODULE (it defines SPEC, a pytest_optim.Spec) so that its name can be "
         "given to --optim and --optim-reference; repeatable. Default: the ini value optim_spec.",
@@ -107,7 +112,7 @@ def pytest_configure(config: pytest.Config) -> None:
     value, explicit = _selection(config)
     try:
         _load_specs(config)
-        candidates = parse_selection(value, config.getoption("optim_reference"))
+        candidates = parse_selection(value, config.getoption("optim_reference"), option_checks.kwargs(config))
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     if config.getoption("optim_reference") and not any(":" in c.label for c in candidates):
@@ -120,7 +125,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     seeding.configure(config)  # every random part of the checks draws from --optim-seed
-    _use_jax_cache(option_checks.jax_cache_dir(config))
+    _use_jax_cache(config, option_checks.jax_cache_dir(config))
     # --optim-bench-json is written by pytest_optim.bench.fixtures at the end of the run
     if config.getoption("optim_bench_json", None) and config.getoption("benchmark_json", None):
         raise pytest.UsageError("give either --optim-bench-json or --benchmark-json, not both")
@@ -138,16 +143,27 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(FailFast(), "optim-fail-fast")
 
 
-def _use_jax_cache(directory: str | None) -> None:
+def _use_jax_cache(config: pytest.Config, directory: str | None) -> None:
     """JAX's persistent compilation cache in ``directory``, for this process and the ones it starts.
 
     Through the environment, so that subprocesses inherit it; every program is cached (a minimum
-    compile time of 0: the checks compile many small programs, each a fraction of a second).
+    compile time of 0: the checks compile many small programs, each a fraction of a second). The
+    environment is restored at unconfigure (an in-process pytester run leaves nothing behind).
     """
     if not directory:
         return
     import os
 
+    saved = {k: os.environ.get(k) for k in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS")}
+
+    def restore() -> None:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    config.add_cleanup(restore)
     os.environ["JAX_COMPILATION_CACHE_DIR"] = str(Path(directory).resolve())
     os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
     if "jax" in sys.modules:  # already imported (in-process pytester runs): set it directly too
@@ -162,6 +178,10 @@ def _load_specs(config: pytest.Config) -> None:
     from pytest_optim.specs import SpecError, load_module
 
     modules = config.getoption("optim_spec") or config.getini("optim_spec")
+    if modules:
+        from pytest_optim.specs import unregister_loaded
+
+        config.add_cleanup(unregister_loaded(list(modules)))  # an in-process pytester run leaves none behind
     if modules and "" not in sys.path:
         sys.path.insert(0, "")  # the current directory applies, as for --optim=MODULE:ATTR
     for module in modules:

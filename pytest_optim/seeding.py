@@ -19,8 +19,8 @@ documented figures and mutation scores stay as measured). Two sites with the sam
 quadratic_k10 and the zero-size-leaves gradients, both 0) get the same numbers, as before; they
 feed unrelated checks.
 
-Not seeded from here, on purpose: the benchmark inputs (bench.py; their values do not matter for
-a step time) and the workloads (workloads.py, models.py: the MNIST/CIFAR-10/IMDB training
+Not seeded from here, on purpose: the benchmark inputs (bench/steps.py; their values do not matter for
+a step time) and the workloads (workloads/training.py, workloads/models.py: the MNIST/CIFAR-10/IMDB training
 setting, whose accuracy bounds were measured at its fixed initialisation and batch order). They
 are settings of a measurement, not random parts of a check.
 

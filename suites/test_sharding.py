@@ -13,7 +13,11 @@ pytestmark = [pytest.mark.optim_family("sharding"), pytest.mark.optim_capability
 
 
 def test_sharded_parameters_on_4_devices(optim_candidate, optim_record):
-    out = run_subprocess(optim_candidate.label, optim_candidate.reference, n_devices=4)
+    if not optim_candidate.traceable:  # known without starting the subprocess
+        raise NotSupported("sharding", f"{optim_candidate.label} is {optim_candidate.style} code: JAX cannot "
+                                       "trace it, so it cannot run sharded")
+    out = run_subprocess(optim_candidate.label, optim_candidate.reference, n_devices=4,
+                         settings=optim_candidate.settings)
     if out["passed"] is None and out.get("unsupported"):
         raise NotSupported("sharding", out["message"])
     if out["passed"] is None:

@@ -57,7 +57,7 @@ def mutation_reports(tmp_path_factory):
     """Run the CLI per spec and kind over its candidates; {target: (report entry, exit status, output tail)}."""
     workdir = tmp_path_factory.mktemp("mutants")
     wrappers: list[str] = []
-    targets = {c.target: _target(c, wrappers) for c in CANDIDATES}
+    targets = {c.key: _target(c, wrappers) for c in CANDIDATES}
     (workdir / "numpy_wrappers.py").write_text(
         "from pytest_optim.candidates.numpy_style import numpy_optimizer\n" + "".join(wrappers)
     )
@@ -76,7 +76,7 @@ def mutation_reports(tmp_path_factory):
     }
     for kind, (group, extra) in kinds.items():
         report = workdir / f"report-{kind}"
-        labels = {c.target: f"{targets[c.target]}@{c.reference}" for c in group}
+        labels = {c.key: f"{targets[c.key]}@{c.reference}" for c in group}
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
                f"--optim={','.join(labels.values())}", f"--optim-report={report}",
                f"--optim-data-dir={empty_data}", "-W", "ignore", *extra]
@@ -84,7 +84,7 @@ def mutation_reports(tmp_path_factory):
         output = proc.stdout[-3000:] + proc.stderr[-2000:]
         doc = json.loads(Path(f"{report}.json").read_text())
         for c in group:
-            results[c.target] = (doc["candidates"].get(labels[c.target]), proc.returncode, output)
+            results[c.key] = (doc["candidates"].get(labels[c.key]), proc.returncode, output)
     return results
 
 
@@ -92,9 +92,9 @@ def mutation_reports(tmp_path_factory):
 pytestmark = pytest.mark.xdist_group("mutants")
 
 
-@pytest.mark.parametrize("cand", [c for c in CANDIDATES if c.expect == "fail"], ids=lambda c: c.target.split(".")[-1])
+@pytest.mark.parametrize("cand", [c for c in CANDIDATES if c.expect == "fail"], ids=lambda c: f"{c.target.split('.')[-1]}@{c.reference}")
 def test_buggy_candidate_is_caught(cand, mutation_reports):
-    entry, code, output = mutation_reports[cand.target]
+    entry, code, output = mutation_reports[cand.key]
     assert entry is not None, output
     assert code == 1, f"exit status {code}, expected 1 (checks failed)\n{output}"
     assert entry["failed"] > 0, f"{cand.target} ({cand.bug}) slipped through every check"
@@ -115,9 +115,9 @@ def test_buggy_candidate_is_caught(cand, mutation_reports):
         assert all(cand.diagnosis in keys for keys in named.values()), named
 
 
-@pytest.mark.parametrize("cand", [c for c in CANDIDATES if c.expect == "pass"], ids=lambda c: c.target.split(".")[-1])
+@pytest.mark.parametrize("cand", [c for c in CANDIDATES if c.expect == "pass"], ids=lambda c: f"{c.target.split('.')[-1]}@{c.reference}")
 def test_correct_candidate_passes(cand, mutation_reports):
-    entry, _, output = mutation_reports[cand.target]
+    entry, _, output = mutation_reports[cand.key]
     assert entry is not None, output
     failures = [f"{fam}: {f['test']}: {f['message'][:400]}" for fam, row in entry["families"].items() for f in row["failures"]]
     assert entry["failed"] == 0, f"{cand.target} ({cand.style}) is correct but failed:\n" + "\n".join(failures)

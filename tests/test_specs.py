@@ -59,7 +59,10 @@ def test_first_two_steps_by_hand_agree_with_the_oracle(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_optax_reference_and_implementation_build(name):
+    import optimizers
+
     spec = SPECS[name]
+    assert optimizers.REGISTRY[name] is spec.load_implementation(), "optimizers.REGISTRY and the record disagree"
     for transform in (spec.optax_reference(0.1), spec.load_implementation()(0.1, **spec.defaults)):
         assert callable(transform.init) and callable(transform.update)
 

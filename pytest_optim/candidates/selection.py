@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from pytest_optim.outcomes import CandidateError, NotApplicable, UsageError
@@ -27,6 +27,8 @@ class Candidate:
     bundled: bool = False
     traceable: bool = True  # False for NumPy-style candidates: jit/vmap/scan checks don't apply
     fixed_lr: float | None = None  # a ready-made transform's learning rate, inferred from its first step
+    settings: dict = field(default_factory=dict)  # --optim-kwargs: extra constructor keywords, as given
+    style: str = "jax"  # "jax", "Keras", or the untraceable kinds: "NumPy-style", "PyTorch"
 
     @property
     def reference(self) -> str:
@@ -38,7 +40,7 @@ class Candidate:
 
     def make(self, learning_rate, **hp):
         """Build the transform with the spec's defaults, overridden by ``hp``, all by keyword."""
-        kwargs = {"learning_rate": learning_rate, **self.spec.defaults, **hp}
+        kwargs = {"learning_rate": learning_rate, **self.spec.defaults, **hp, **self.settings}
         if self.factory is None:
             if any(hp[k] != self.spec.defaults.get(k) for k in hp) or callable(learning_rate):
                 raise NotApplicable(
@@ -81,7 +83,7 @@ def check_transform(label: str, obj: Any) -> None:
         )
 
 
-def parse_selection(value: str | None, reference: str | None) -> list[Candidate]:
+def parse_selection(value: str | None, reference: str | None, settings: dict | None = None) -> list[Candidate]:
     """Turn the --optim / --optim-reference values into candidates (UsageError when invalid).
 
     ``MODULE:ATTR@SPEC`` checks a third-party candidate against SPEC whatever --optim-reference
@@ -105,7 +107,7 @@ def parse_selection(value: str | None, reference: str | None) -> list[Candidate]
             if at and spec_name not in SPECS:
                 raise UsageError(f"--optim={item}: {spec_name!r} is not a canonical spec; choose one of: "
                                  f"{', '.join(names())}")
-            candidate = load_third_party(target, spec_name if at else reference)
+            candidate = load_third_party(target, spec_name if at else reference, settings)
             candidate.label = item
             out.append(candidate)
         elif item in SPECS:
@@ -134,7 +136,11 @@ def bundled(name: str) -> Candidate:
     return Candidate(label=name, spec=spec, factory=spec.load_implementation(), bundled=True)
 
 
-def load_third_party(target: str, reference: str | None) -> Candidate:
+def load_third_party(target: str, reference: str | None, settings: dict | None = None) -> Candidate:
+    """Import ``target`` (MODULE:ATTR) and recognise what it is: a torch optimizer class, a wrapped
+    NumPy-style class, a ready-made transform or a factory. ``settings`` (--optim-kwargs) are extra
+    constructor keywords passed as given."""
+    settings = dict(settings or {})
     module_name, _, attr_path = target.partition(":")
     if not module_name or not attr_path:
         raise UsageError(f"--optim={target!r}: expected MODULE:ATTR, e.g. mypkg.optim:adam")
@@ -145,6 +151,9 @@ def load_third_party(target: str, reference: str | None) -> Candidate:
         )
     if "" not in sys.path and "." not in sys.path:
         sys.path.insert(0, "")  # the current directory applies, as for `python -m`
+    from pytest_optim.candidates.keras_style import prefer_jax_backend
+
+    prefer_jax_backend()
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
@@ -170,19 +179,39 @@ def load_third_party(target: str, reference: str | None) -> Candidate:
         obj = getattr(obj, part)
     spec = SPECS[reference]
     from pytest_optim.candidates.numpy_style import NumpyFactory
+    from pytest_optim.candidates.keras_style import is_keras_optimizer, keras_factory
+    from pytest_optim.candidates.torch_style import is_torch_optimizer, torch_factory
 
+    if is_keras_optimizer(obj):
+        factory = keras_factory(target, obj, spec, settings)
+        return Candidate(label=target, spec=spec, factory=factory, settings=settings, style="Keras")
+    if is_torch_optimizer(obj):
+        factory = torch_factory(target, obj, spec, settings)
+        return Candidate(label=target, spec=spec, factory=factory, traceable=False, settings=settings,
+                         style="PyTorch")
     if isinstance(obj, NumpyFactory):
         _check_numpy_constructor(target, obj, spec)
-        return Candidate(label=target, spec=spec, factory=obj, traceable=False)
+        return Candidate(label=target, spec=spec, factory=obj, traceable=False, settings=settings,
+                         style="NumPy-style")
     if not inspect.isclass(obj) and callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None)):
+        if settings:
+            raise UsageError(f"--optim={target} is a ready-made transform: --optim-kwargs cannot reach its "
+                             "constructor; pass the factory that builds it instead")
         return Candidate(label=target, spec=spec, factory=None, instance=obj)  # a ready-made transform
+    if inspect.isclass(obj) and not (callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None))):
+        hint = (f"; it has step(): if it is a NumPy-style optimizer, wrap it: numpy_optimizer({attr_path}, "
+                "rename={...}) (docs/third-party.md)" if callable(getattr(obj, "step", None)) else "")
+        raise UsageError(
+            f"--optim={target}: {attr_path} is a class that is neither a torch.optim.Optimizer nor one whose "
+            f"instances have init and update (an optax-style transformation){hint}"
+        )
     if not callable(obj):
         raise UsageError(
             f"--optim={target}: {attr_path} is a {type(obj).__name__}; expected a factory "
             "(called with hyperparameters by keyword) or an object with init and update"
         )
     _check_signature(target, obj, spec)
-    return Candidate(label=target, spec=spec, factory=obj)
+    return Candidate(label=target, spec=spec, factory=obj, settings=settings)
 
 
 def _check_numpy_constructor(target: str, factory: Any, spec: Spec) -> None:
@@ -224,7 +253,7 @@ def _check_numpy_constructor(target: str, factory: Any, spec: Spec) -> None:
             f"--optim={target}: {shown} requires {', '.join(required)}, which numpy_optimizer does not "
             f"pass: it builds the class from the {spec.name} spec's hyperparameters alone (here "
             f"{', '.join(keywords) or 'none'}); give the other parameters defaults, or wrap the class "
-            "(a torch.optim optimizer: see 'PyTorch, NumPy-style' in docs/third-party.md)"
+            "(a torch.optim.Optimizer subclass needs no wrapper: give the class itself)"
         )
 
 

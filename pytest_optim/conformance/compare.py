@@ -26,7 +26,7 @@ from pytest_optim.specs import Spec, resolve_variant
 from pytest_optim.specs.oracle import run_oracle
 
 # An update counts as resolved by the parameters when it is at least one ulp of the parameter,
-# 2 u |p|, i.e. the resolution term itself (which is k u |p| with k = run.PARAMETER_WRITES = 2):
+# 2 u |p|, i.e. the resolution term itself (which is k u |p| with k = runner.PARAMETER_WRITES = 2):
 # smaller updates are lost to, or dominated by, the rounding of p itself.
 RESOLVED = 1.0
 

@@ -38,7 +38,7 @@ def _grads_sequence(layout, dtype, steps, seed=0, scale=1.0):
 
 def _need_traceable(candidate: Candidate, capability: str) -> None:
     if not candidate.traceable:
-        raise NotSupported(capability, f"{candidate.label} is NumPy-style: its code cannot be traced by JAX")
+        raise NotSupported(capability, f"{candidate.label} is {candidate.style} code: JAX cannot trace it")
 
 
 def _hp_lr(candidate):

@@ -35,7 +35,7 @@ def _shardings(mesh, params):
     return jax.tree.map(spec, params)
 
 
-def check(label: str, reference: str | None, n_devices: int) -> dict:
+def check(label: str, reference: str | None, n_devices: int, settings: dict | None = None) -> dict:
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -49,10 +49,10 @@ def check(label: str, reference: str | None, n_devices: int) -> dict:
     devices = jax.devices()
     if len(devices) < n_devices:
         return {"passed": None, "message": f"only {len(devices)} devices visible, {n_devices} needed"}
-    (candidate,) = parse_selection(label, reference)
+    (candidate,) = parse_selection(label, reference, settings)
     if not candidate.traceable:
         return {"passed": None, "unsupported": True,
-                "message": f"{label} is NumPy-style: its code cannot be traced by JAX, so it cannot run sharded"}
+                "message": f"{label} is {candidate.style} code: JAX cannot trace it, so it cannot run sharded"}
     mesh = Mesh(np.array(devices[:n_devices]), ("x",))
     rng = seeding.rng(0)
     params = {"w": rng.standard_normal((8, 12)), "b": rng.standard_normal(16), "s": np.array(0.5)}
@@ -116,6 +116,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--optim", required=True)
     ap.add_argument("--reference", default=None)
+    ap.add_argument("--kwargs", default="{}", help="the parent's --optim-kwargs (JSON)")
     ap.add_argument("--spec", action="append", default=[], help="a spec module to load (the parent's --optim-spec)")
     ap.add_argument("--devices", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0, help="the parent run's --optim-seed")
@@ -129,14 +130,15 @@ def main(argv=None) -> int:
         load_module(module)
     jax.config.update("jax_enable_x64", True)
     try:
-        result = check(args.optim, args.reference, args.devices)
+        result = check(args.optim, args.reference, args.devices, json.loads(args.kwargs))
     except Exception as exc:  # noqa: BLE001 - one line back to the parent, whatever happened
         result = {"passed": False, "message": f"{type(exc).__name__}: {exc}"}
     print(json.dumps(result))
     return 0
 
 
-def run_subprocess(label: str, reference: str | None, n_devices: int = 4, timeout: float = 300) -> dict:
+def run_subprocess(label: str, reference: str | None, n_devices: int = 4, timeout: float = 300,
+                   settings: dict | None = None) -> dict:
     """Run :func:`check` in a fresh interpreter with N host devices (or the accelerators present)."""
     import subprocess
 
@@ -149,6 +151,8 @@ def run_subprocess(label: str, reference: str | None, n_devices: int = 4, timeou
     from pytest_optim.specs import LOADED
 
     cmd += [f"--spec={module}" for module in LOADED]
+    if settings:
+        cmd.append(f"--kwargs={json.dumps(settings)}")
     if reference and ":" in label:
         cmd.append(f"--reference={reference}")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)

@@ -1,2 +1,2 @@
 """The end-of-run report: per candidate and check family, as JSON and Markdown (``report``), and the
-per-candidate trajectory plots (``plots``)."""
+workload training curves that --optim-plots draws (``plots``)."""

@@ -54,6 +54,18 @@ def load_module(module_name: str) -> Spec:
     return spec
 
 
+def unregister_loaded(modules: list[str]):
+    """A cleanup that forgets what loading ``modules`` registers (the specs present now are kept)."""
+    known, loaded = dict(SPECS), list(LOADED)
+
+    def cleanup() -> None:
+        for name in [n for n in SPECS if n not in known]:
+            del SPECS[name]
+        LOADED[:] = loaded
+
+    return cleanup
+
+
 def names() -> tuple[str, ...]:
     """The registered spec names, bundled ones first."""
     return tuple(SPECS)

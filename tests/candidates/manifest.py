@@ -18,7 +18,7 @@ _ADABELIEF_PYTORCH_RENAME = {"learning_rate": "lr", ("b1", "b2"): "betas", "eps_
 
 
 class Candidate(NamedTuple):
-    target: str  # "tests.candidates.buggy_adam:no_bias_correction"
+    target: str  # "tests.candidates.buggy_adam:no_bias_correction", "torch.optim:Adam"
     reference: str  # canonical spec name: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamax, nadam, adabelief
     expect: str  # "pass" or "fail"
     bug: Optional[str]  # short human label; None for correct candidates
@@ -29,6 +29,11 @@ class Candidate(NamedTuple):
     adapter: Optional[str] = None  # None, or "numpy" for in-place NumPy classes
     rename: Optional[dict] = None  # optax keyword -> constructor keyword, for adapters
     only: bool = False  # every convention any failure names is `diagnosis`, in float32 and in float64
+
+    @property
+    def key(self) -> str:
+        """What the run is told (--optim=TARGET@SPEC) and its report says: one target may serve several specs."""
+        return f"{self.target}@{self.reference}"
 
 
 BUG_CLASSES = (
@@ -90,9 +95,16 @@ CANDIDATES = [
     _ok("constant_lr:rmsprop", "rmsprop", "from scratch, float(learning_rate) at build time"),
     _ok("buggy_rmsprop:float_lr", "rmsprop", "float(lr) inside update: does not trace; runs eagerly",
         notes="was counted a bug before capabilities: refusing tracing is 'not supported', not wrong"),
-    # torch.optim wrapped as docs/third-party.md shows (module-level NumPy-style factories)
-    *[_ok(f"torch_wrapped:{n}", n, f"torch.optim wrapped through the NumPy adapter ({n})")
-      for n in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamax")],
+    # torch.optim as it is: the class itself, no wrapper (pytest_optim.candidates.torch_style)
+    *[Candidate(f"torch.optim:{cls}", n, "pass", None, "correct", None, f"torch.optim.{cls}, no wrapper")
+      for cls, n in (("SGD", "sgd"), ("SGD", "momentum"), ("SGD", "nesterov"), ("Adagrad", "adagrad"),
+                     ("RMSprop", "rmsprop"), ("Adam", "adam"), ("Adamax", "adamax"))],
+    _ok("torch_variants:AdamForeach", "adam", "torch.optim.Adam(foreach=True), a user's subclass"),
+    _ok("torch_variants:AdamSingleTensor", "adam", "torch.optim.Adam(foreach=False), a user's subclass"),
+    # Keras 3 as it is, on the JAX backend through stateless_apply (pytest_optim.candidates.keras_style)
+    Candidate("keras.optimizers:SGD", "sgd", "pass", None, "correct", None, "keras.optimizers.SGD, no wrapper"),
+    # and wrapped as docs/third-party.md shows for any step(params, grads) code
+    _ok("torch_wrapped:adam", "adam", "torch.optim.Adam wrapped through the NumPy adapter"),
     # ----------------------------------------------------------------- sgd
     _bug("buggy_sgd:sign_flipped", "sgd", "sign flipped (gradient ascent)", "wrong-rule"),
     _bug("buggy_sgd:lr_applied_twice", "sgd", "lr applied twice (lr^2)", "wrong-rule"),
@@ -208,8 +220,14 @@ CANDIDATES = [
     Candidate(_M + "numpy_style:NumpySGDHalfStep", "sgd", "fail", "step computed in float16, applied in place",
               "precision", notes="relative error ~5e-4 per update: far above the parameters' rounding",
               adapter="numpy", rename={"learning_rate": "lr"}),
-    Candidate(_M + "torch_wrapped:nadam", "nadam", "fail", "torch.optim.NAdam: Dozat's momentum schedule",
-              "nadam-schedule", "torch_nadam", notes="the real library, wrapped as the docs show", only=True),
+    Candidate("keras.optimizers:Adam", "adam", "fail", "keras.optimizers.Adam: eps-hat form", "eps-hat", "eps_hat",
+              notes="the real library, as it is"),
+    Candidate("keras.optimizers:RMSprop", "rmsprop", "fail", "keras.optimizers.RMSprop: eps inside the sqrt",
+              "eps-placement", "eps_inside_sqrt", notes="the real library, as it is"),
+    Candidate("keras.optimizers:Adagrad", "adagrad", "fail", "keras.optimizers.Adagrad: eps inside the sqrt",
+              "eps-placement", "eps_inside_sqrt", notes="the real library, as it is"),
+    Candidate("torch.optim:NAdam", "nadam", "fail", "torch.optim.NAdam: Dozat's momentum schedule",
+              "nadam-schedule", "torch_nadam", notes="the real library, as it is", only=True),
     # ----------------------------------------------------------------- NumPy style (adapter)
     Candidate(_M + "numpy_style:NumpyAdamEpsInside", "adam", "fail", "eps inside the sqrt", "eps-placement",
               "eps_inside_sqrt", notes=_DEFAULT_INVISIBLE + "with O(1) gradients; visible with tiny gradients",
