@@ -400,12 +400,12 @@ def test_constructors_that_can_take_the_keywords_are_accepted(pytester, attr):
     assert isinstance(candidate.factory, NumpyFactory) and not candidate.traceable
 
 
-def test_torch_optimizer_wrapped_directly_is_rejected_with_a_pointer_to_the_docs(pytester):
+def test_torch_optimizer_inside_numpy_optimizer_is_rejected_pointing_at_the_class_itself(pytester):
     pytest.importorskip("torch")
     pytester.makepyfile(np_torch="import torch\nfrom pytest_optim.candidates.numpy_style import numpy_optimizer\n"
                         "adam = numpy_optimizer(torch.optim.Adam, rename={'learning_rate': 'lr', ('b1', 'b2'): 'betas'})\n")
     pytester.syspathinsert()
-    with pytest.raises(UsageError, match="requires params, which numpy_optimizer does not pass.*PyTorch, NumPy-style"):
+    with pytest.raises(UsageError, match="requires params, which numpy_optimizer does not pass.*needs no wrapper: give the class itself"):
         load_third_party("np_torch:adam", "adam")
 
 

@@ -250,4 +250,4 @@ CANDIDATES = [
 
 assert all(c.bug_class in BUG_CLASSES for c in CANDIDATES)
 assert all(c.diagnosis is None or c.diagnosis in DIAGNOSES for c in CANDIDATES)
-assert len({c.target for c in CANDIDATES}) == len(CANDIDATES)
+assert len({c.key for c in CANDIDATES}) == len(CANDIDATES)  # one target may serve several specs
