@@ -19,6 +19,8 @@ _EXPORTS = {
     # wrapping other optimizer styles
     "numpy_optimizer": ("pytest_optim.candidates.numpy_style", "numpy_optimizer"),
     "NumpyFactory": ("pytest_optim.candidates.numpy_style", "NumpyFactory"),
+    "Adapter": ("pytest_optim.candidates.adapters", "Adapter"),  # another framework (entry points)
+    "UsageError": ("pytest_optim.outcomes", "UsageError"),
     # the checks, callable from your own tests
     "Regime": ("pytest_optim.conformance.checks", "Regime"),
     "Result": ("pytest_optim.conformance.checks", "Result"),

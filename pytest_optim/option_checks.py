@@ -70,6 +70,17 @@ def kwargs(config: pytest.Config) -> dict:
     return out
 
 
+def hyperparameters(config: pytest.Config) -> dict:
+    """--optim-hp parsed: NAME=VALUE,... as floats (UsageError otherwise)."""
+    from pytest_optim.specs.reference import parse_hp
+
+    value = config.getoption("optim_hp", None)
+    try:
+        return parse_hp(value)
+    except ValueError as exc:
+        raise UsageError(f"--optim-hp={value}: {exc}; expected NAME=VALUE[,NAME=VALUE...], e.g. b1=0.9,eps=1e-8") from None
+
+
 def jax_cache_dir(config: pytest.Config) -> str | None:
     """--optim-jax-cache, else the ini value optim_jax_cache (relative to the rootdir), else None."""
     value = config.getoption("optim_jax_cache", None)

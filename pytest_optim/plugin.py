@@ -32,9 +32,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "bundled conformance suites.",
     )
     group.addoption(
-        "--optim-reference", metavar="NAME", default=None,
+        "--optim-reference", metavar="NAME|MODULE:ATTR[@SPEC]", default=None,
         help="canonical spec the MODULE:ATTR candidates implement (a spec name, as for --optim), unless one "
-        "says MODULE:ATTR@SPEC.",
+        "says MODULE:ATTR@SPEC; or another implementation (any framework) to check them against step by "
+        "step, a port run: it replaces the float64 oracle, at the hyperparameters of --optim-hp.",
+    )
+    group.addoption(
+        "--optim-hp", metavar="NAME=VALUE[,...]", default=None,
+        help="a port run's hyperparameters (with --optim-reference=MODULE:ATTR), optax's names where a spec's "
+        "name map applies (the reference's @SPEC, or the spec a torch/Keras class is known as: b1=0.9 reaches "
+        "torch as betas), passed as given otherwise. The learning rate is each check's own.",
     )
     group.addoption(
         "--optim-kwargs", metavar="JSON", default=None,
@@ -112,7 +119,8 @@ def pytest_configure(config: pytest.Config) -> None:
     value, explicit = _selection(config)
     try:
         _load_specs(config)
-        candidates = parse_selection(value, config.getoption("optim_reference"), option_checks.kwargs(config))
+        candidates = parse_selection(value, config.getoption("optim_reference"), option_checks.kwargs(config),
+                                     option_checks.hyperparameters(config))
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     if config.getoption("optim_reference") and not any(":" in c.label for c in candidates):

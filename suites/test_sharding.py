@@ -17,7 +17,7 @@ def test_sharded_parameters_on_4_devices(optim_candidate, optim_record):
         raise NotSupported("sharding", f"{optim_candidate.label} is {optim_candidate.style} code: JAX cannot "
                                        "trace it, so it cannot run sharded")
     out = run_subprocess(optim_candidate.label, optim_candidate.reference, n_devices=4,
-                         settings=optim_candidate.settings)
+                         settings=optim_candidate.settings, hp=dict(optim_candidate.spec.compared_hp))
     if out["passed"] is None and out.get("unsupported"):
         raise NotSupported("sharding", out["message"])
     if out["passed"] is None:

@@ -135,6 +135,16 @@ class _NumpyTransform:
         return _OpaqueState(self.cls(**self.kwargs))
 
     def update(self, grads, state, params=None):
+        """Pure: steps a copy of the state's object (``snapshot``), so ``state`` can be used again."""
+        return self._step(grads, snapshot(state.obj), params)
+
+    def update_consuming(self, grads, state, params=None):
+        """``update`` for a caller that never passes ``state`` again (a trajectory, a replay): the
+        object steps in place, as in the user's own training loop, without the per-step copy
+        (which costs more than a torch optimizer's step)."""
+        return self._step(grads, state.obj, params)
+
+    def _step(self, grads, obj, params):
         import jax
         import numpy as np
 
@@ -142,7 +152,6 @@ class _NumpyTransform:
             raise ValueError("a NumPy-style optimizer needs params to compute its update")
         leaves, treedef = jax.tree.flatten(params)
         grad_leaves = [np.asarray(g) for g in treedef.flatten_up_to(grads)]  # read-only views
-        obj = snapshot(state.obj)
         # Writable copies in the gradient's dtype (np.float32, np.float64, ml_dtypes.bfloat16, ...).
         old = [np.array(p, dtype=g.dtype) for p, g in zip(leaves, grad_leaves)]
         new = [x.copy() for x in old]

@@ -28,7 +28,8 @@ class Candidate:
     traceable: bool = True  # False for NumPy-style candidates: jit/vmap/scan checks don't apply
     fixed_lr: float | None = None  # a ready-made transform's learning rate, inferred from its first step
     settings: dict = field(default_factory=dict)  # --optim-kwargs: extra constructor keywords, as given
-    style: str = "jax"  # "jax", "Keras", or the untraceable kinds: "NumPy-style", "PyTorch"
+    style: str = "jax"  # "jax", or the adapter's (candidates/adapters.py): "Keras", "NumPy-style", "PyTorch"
+    observed: str = "updates"  # "updates" (returned), or "parameters" (seen only as new - old)
 
     @property
     def reference(self) -> str:
@@ -83,21 +84,29 @@ def check_transform(label: str, obj: Any) -> None:
         )
 
 
-def parse_selection(value: str | None, reference: str | None, settings: dict | None = None) -> list[Candidate]:
+def parse_selection(value: str | None, reference: str | None, settings: dict | None = None,
+                    hp: dict | None = None) -> list[Candidate]:
     """Turn the --optim / --optim-reference values into candidates (UsageError when invalid).
 
     ``MODULE:ATTR@SPEC`` checks a third-party candidate against SPEC whatever --optim-reference
-    says, so that candidates of several specs can run in one session.
+    says, so that candidates of several specs can run in one session. A reference that is itself
+    ``MODULE:ATTR[@SPEC]`` is a port run: that implementation, at ``hp`` (--optim-hp), is the oracle.
     """
     if value is None or value.strip() == "":
         return []
     items = [v.strip() for v in value.split(",")]
     if any(not v for v in items):
         raise UsageError(f"--optim={value!r} has an empty name; give NAME[,NAME...] or MODULE:ATTR")
-    if reference is not None and reference not in SPECS:
+    port = reference is not None and ":" in reference
+    if reference is not None and not port and reference not in SPECS:
         raise UsageError(
-            f"--optim-reference={reference!r} is not a canonical spec; choose one of: {', '.join(names())}"
+            f"--optim-reference={reference!r} is not a canonical spec; choose one of: {', '.join(names())}, "
+            "or give another implementation as MODULE:ATTR to check a port against it"
         )
+    if hp and not port:
+        raise UsageError("--optim-hp applies to a port run, --optim-reference=MODULE:ATTR: a spec's "
+                         "hyperparameters are its record's defaults (and the values its checks vary)")
+    port_spec = _port_spec(reference, items, dict(hp or {})) if port else None
     out: list[Candidate] = []
     for item in items:
         if item == "all":
@@ -107,14 +116,16 @@ def parse_selection(value: str | None, reference: str | None, settings: dict | N
             if at and spec_name not in SPECS:
                 raise UsageError(f"--optim={item}: {spec_name!r} is not a canonical spec; choose one of: "
                                  f"{', '.join(names())}")
-            candidate = load_third_party(target, spec_name if at else reference, settings)
+            spec = SPECS[spec_name] if at else port_spec or (SPECS[reference] if reference else None)
+            candidate = load_third_party(target, spec, settings)
             candidate.label = item
             out.append(candidate)
         elif item in SPECS:
             if reference not in (None, item):
                 raise UsageError(
                     f"--optim={item} is the bundled {item}; --optim-reference={reference} only applies "
-                    "to MODULE:ATTR candidates"
+                    "to MODULE:ATTR candidates" + (f" (for the bundled one: --optim={SPECS[item].implementation})"
+                                                   if port else "")
                 )
             out.append(bundled(item))
         else:
@@ -130,25 +141,50 @@ def parse_selection(value: str | None, reference: str | None, settings: dict | N
     return unique
 
 
+def _port_spec(reference: str, items: list[str], hp: dict) -> Spec:
+    """The record of a port run: the reference implementation as its oracle (specs/reference.py)."""
+    from pytest_optim.specs.reference import framework_spec, loading_spec, reference_spec
+
+    target, at, spec_name = reference.partition("@")
+    if at and spec_name not in SPECS:
+        raise UsageError(f"--optim-reference={reference}: {spec_name!r} is not a canonical spec; choose one of: "
+                         f"{', '.join(names())}")
+    obj = import_target(target, "--optim-reference")
+    base = SPECS[spec_name] if at else framework_spec(obj, SPECS)
+    for item in items:  # else the spec a torch / Keras candidate class is known as (for its names)
+        if base is None and ":" in item and "@" not in item:
+            base = framework_spec(import_target(item, "--optim"), SPECS)
+    if "learning_rate" in hp:
+        raise UsageError("--optim-hp: learning_rate is not a setting of a port run: every check chooses the "
+                         "learning rate for its problem and gives the same one to both sides")
+    if base is not None:
+        unknown = [k for k in hp if k not in base.defaults]
+        if unknown:
+            why = (f"--optim-reference={reference} names it" if at else
+                   "a class of this run is the one that record names for torch or Keras")
+            raise UsageError(
+                f"--optim-hp: {', '.join(unknown)} is not a hyperparameter of the {base.name} spec, whose optax "
+                f"names this port run uses ({why}): give {', '.join(base.defaults) or 'only the learning rate'}; "
+                "each side gets them under its own names (b1=0.9 reaches a torch class as betas)")
+    try:
+        ref = recognise(target, obj, loading_spec(reference, base, hp), {}, "--optim-reference")
+    except UsageError as exc:  # the adapters name --optim=TARGET; here it came as the reference
+        raise UsageError(str(exc).replace(f"--optim={target}", f"--optim-reference={target}")) from None
+    ref.label = reference
+    return reference_spec(reference, ref, base, hp)
+
+
 def bundled(name: str) -> Candidate:
     """The from-scratch JAX implementation the spec's record names (``spec.implementation``)."""
     spec = SPECS[name]
     return Candidate(label=name, spec=spec, factory=spec.load_implementation(), bundled=True)
 
 
-def load_third_party(target: str, reference: str | None, settings: dict | None = None) -> Candidate:
-    """Import ``target`` (MODULE:ATTR) and recognise what it is: a torch optimizer class, a wrapped
-    NumPy-style class, a ready-made transform or a factory. ``settings`` (--optim-kwargs) are extra
-    constructor keywords passed as given."""
-    settings = dict(settings or {})
+def import_target(target: str, option: str = "--optim") -> Any:
+    """Import MODULE and return MODULE:ATTR's object (UsageError naming ``option`` otherwise)."""
     module_name, _, attr_path = target.partition(":")
     if not module_name or not attr_path:
-        raise UsageError(f"--optim={target!r}: expected MODULE:ATTR, e.g. mypkg.optim:adam")
-    if reference is None:
-        raise UsageError(
-            f"--optim={target} needs --optim-reference=NAME, the canonical spec it should match "
-            f"({', '.join(names())})"
-        )
+        raise UsageError(f"{option}={target!r}: expected MODULE:ATTR, e.g. mypkg.optim:adam")
     if "" not in sys.path and "." not in sys.path:
         sys.path.insert(0, "")  # the current directory applies, as for `python -m`
     from pytest_optim.candidates.keras_style import prefer_jax_backend
@@ -159,62 +195,76 @@ def load_third_party(target: str, reference: str | None, settings: dict | None =
     except ModuleNotFoundError as exc:
         if exc.name and module_name.startswith(exc.name):
             raise UsageError(
-                f"--optim={target}: cannot import module {module_name!r} (no module named {exc.name!r}); "
+                f"{option}={target}: cannot import module {module_name!r} (no module named {exc.name!r}); "
                 "run pytest from the directory that contains it or add it to PYTHONPATH"
             ) from None
-        raise UsageError(f"--optim={target}: importing {module_name!r} failed: {exc}") from None
+        raise UsageError(f"{option}={target}: importing {module_name!r} failed: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - the user's module is arbitrary code
         where = _user_frame(exc)
         raise UsageError(
-            f"--optim={target}: importing {module_name!r} raised {type(exc).__name__}: {exc}{where}"
+            f"{option}={target}: importing {module_name!r} raised {type(exc).__name__}: {exc}{where}"
         ) from None
     obj: Any = module
     for part in attr_path.split("."):
         if not hasattr(obj, part):
             public = sorted(n for n in dir(module) if not n.startswith("_"))[:12]
             raise UsageError(
-                f"--optim={target}: module {module_name!r} has no attribute {attr_path!r} "
+                f"{option}={target}: module {module_name!r} has no attribute {attr_path!r} "
                 f"(it has: {', '.join(public)})"
             )
         obj = getattr(obj, part)
-    spec = SPECS[reference]
-    from pytest_optim.candidates.numpy_style import NumpyFactory
-    from pytest_optim.candidates.keras_style import is_keras_optimizer, keras_factory
-    from pytest_optim.candidates.torch_style import is_torch_optimizer, torch_factory
+    return obj
 
-    if is_keras_optimizer(obj):
-        factory = keras_factory(target, obj, spec, settings)
-        return Candidate(label=target, spec=spec, factory=factory, settings=settings, style="Keras")
-    if is_torch_optimizer(obj):
-        factory = torch_factory(target, obj, spec, settings)
-        return Candidate(label=target, spec=spec, factory=factory, traceable=False, settings=settings,
-                         style="PyTorch")
-    if isinstance(obj, NumpyFactory):
-        _check_numpy_constructor(target, obj, spec)
-        return Candidate(label=target, spec=spec, factory=obj, traceable=False, settings=settings,
-                         style="NumPy-style")
+
+def load_third_party(target: str, reference: str | Spec | None, settings: dict | None = None) -> Candidate:
+    """Import ``target`` (MODULE:ATTR) and recognise what it is (see :func:`recognise`).
+
+    ``reference``: the spec it claims (a name or the record itself). ``settings`` (--optim-kwargs)
+    are extra constructor keywords passed as given."""
+    if reference is None:
+        raise UsageError(
+            f"--optim={target} needs --optim-reference=NAME, the canonical spec it should match "
+            f"({', '.join(names())}), or MODULE:ATTR, another implementation to compare it with"
+        )
+    obj = import_target(target, "--optim")
+    spec = SPECS[reference] if isinstance(reference, str) else reference
+    return recognise(target, obj, spec, settings)
+
+
+def recognise(target: str, obj: Any, spec: Spec, settings: dict | None = None, option: str = "--optim") -> Candidate:
+    """What ``obj`` is: a torch or Keras optimizer class, a wrapped NumPy-style class, a ready-made
+    transform or a factory; the Candidate that drives it for ``spec``."""
+    settings = dict(settings or {})
+    attr_path = target.partition(":")[2]
+    from pytest_optim.candidates import adapters
+
+    adapter = adapters.find(obj)
+    if adapter is not None:  # another framework's optimizer (candidates/adapters.py)
+        factory = adapter.wrap(target, obj, spec, settings)
+        return Candidate(label=target, spec=spec, factory=factory, traceable=adapter.traceable, settings=settings,
+                         style=adapter.style, observed=adapter.observed)
     if not inspect.isclass(obj) and callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None)):
         if settings:
-            raise UsageError(f"--optim={target} is a ready-made transform: --optim-kwargs cannot reach its "
+            raise UsageError(f"{option}={target} is a ready-made transform: --optim-kwargs cannot reach its "
                              "constructor; pass the factory that builds it instead")
         return Candidate(label=target, spec=spec, factory=None, instance=obj)  # a ready-made transform
     if inspect.isclass(obj) and not (callable(getattr(obj, "init", None)) and callable(getattr(obj, "update", None))):
         hint = (f"; it has step(): if it is a NumPy-style optimizer, wrap it: numpy_optimizer({attr_path}, "
                 "rename={...}) (docs/third-party.md)" if callable(getattr(obj, "step", None)) else "")
         raise UsageError(
-            f"--optim={target}: {attr_path} is a class that is neither a torch.optim.Optimizer nor one whose "
+            f"{option}={target}: {attr_path} is a class that is neither a torch.optim.Optimizer nor one whose "
             f"instances have init and update (an optax-style transformation){hint}"
         )
     if not callable(obj):
         raise UsageError(
-            f"--optim={target}: {attr_path} is a {type(obj).__name__}; expected a factory "
+            f"{option}={target}: {attr_path} is a {type(obj).__name__}; expected a factory "
             "(called with hyperparameters by keyword) or an object with init and update"
         )
     _check_signature(target, obj, spec)
     return Candidate(label=target, spec=spec, factory=obj, settings=settings)
 
 
-def _check_numpy_constructor(target: str, factory: Any, spec: Spec) -> None:
+def check_numpy_constructor(target: str, factory: Any, spec: Spec) -> None:
     """Reject up front a numpy_optimizer class whose constructor cannot take what the adapter passes.
 
     Judged from the class's own signature; one with ``**kwargs``, or whose signature cannot be

@@ -106,7 +106,8 @@ def _mode(candidate: Candidate) -> str:
 
 
 def _fail(candidate: Candidate, family: str, what: str, message: str) -> CheckFailure:
-    return CheckFailure(f"[{family}] {candidate.label} (spec {candidate.reference}) — {what}\n  {message}")
+    against = "reference" if candidate.spec.compared_with else "spec"
+    return CheckFailure(f"[{family}] {candidate.label} ({against} {candidate.reference}) — {what}\n  {message}")
 
 
 def build(candidate: Candidate, lr, hp: dict, family: str, what: str):
@@ -117,10 +118,18 @@ def build(candidate: Candidate, lr, hp: dict, family: str, what: str):
 
 
 def judged(candidate: Candidate, family: str, what: str, got, expected, paths, rtol: float, floor: float,
-           resolution=None, against: str = "the float64 oracle", diagnose_with=None):
+           resolution=None, against: str | None = None, diagnose_with=None):
     """The one verdict of every comparison: pass, n/a (updates below the parameters' resolution),
     or a failure naming the first divergence and, with ``diagnose_with=(spec, hp, grads, lrs, params)``,
-    the known convention the candidate follows instead (only when it distinguishes)."""
+    the known convention the candidate follows instead (only when it distinguishes).
+
+    ``against`` names the expected side; by default the spec's oracle: the float64 rule, or in a
+    port run the reference implementation (in float64), whose updates, when it is seen only
+    through its own float64 parameters, carry that rounding too (``tolerance.with_reference``)."""
+    spec = candidate.spec
+    if against is None:
+        against = f"the reference {spec.compared_with} (run in float64)" if spec.compared_with else "the float64 oracle"
+        resolution = tolerance.with_reference(spec, resolution, floor)
     try:
         cmp = judge(got, expected, paths, rtol, floor, resolution)
     except BelowResolution as exc:
@@ -133,6 +142,12 @@ def judged(candidate: Candidate, family: str, what: str, got, expected, paths, r
             cmp.diagnosed = True
         raise _fail(candidate, family, what, cmp.describe(against))
     return cmp
+
+
+def port_run(spec, what: str) -> str:
+    """Why a check of the paper's spec is n/a when the oracle is another implementation."""
+    return (f"port run: the candidate is compared with the reference {spec.compared_with}, which has no {what} "
+            "of its own (that belongs to a spec); the oracle, hyperparameter, schedule and property checks apply")
 
 
 def refused(candidate: Candidate, capability: str, phrase: str, exc: BaseException, baseline) -> NotSupported | None:
@@ -203,6 +218,8 @@ def optax_check(candidate: Candidate, regime: Regime) -> Result:
     run at ``spec.optax_exact_at``, the hyperparameters at which the two conventions are one rule.
     """
     spec = candidate.spec
+    if spec.optax_builder is None:
+        raise NotApplicable(port_run(spec, "optax"))
     if not spec.optax_exact:
         regime = replace(regime, hp=tuple({**dict(regime.hp), **spec.optax_exact_at}.items()))
     problem = problems.get(regime.problem)
@@ -239,8 +256,8 @@ def replay_scan(transform, grads_seq, params0):
 
     (_, state), ups = jax.jit(lambda p, s, gs: jax.lax.scan(body, (p, s), gs))(
         params0, transform.init(params0), stacked)
-    n = len(grads_seq)
-    return [[np.asarray(x[t], np.float64) for x in jax.tree.leaves(ups)] for t in range(n)], state
+    leaves = [np.asarray(x, np.float64) for x in jax.tree.leaves(ups)]  # one copy per leaf, then slice
+    return [[x[t] for x in leaves] for t in range(len(grads_seq))], state
 
 
 # -- learning rate of a ready-made transform -----------------------------------------------------
@@ -265,6 +282,10 @@ def infer_lr(candidate: Candidate) -> float:
         u, _ = call_update(candidate.label, transform, jnp.asarray(g1, params.dtype), state, params, 1)
     except CandidateError as exc:
         raise _fail(candidate, "setup", "inferring the learning rate from the first step", str(exc)) from None
+    if candidate.spec.first_two_updates is None:
+        raise _fail(candidate, "setup", "inferring the learning rate from the first step",
+                    f"a ready-made transform's learning rate is read from the closed form of a spec's first step, "
+                    f"and {candidate.spec.name} has none: pass a factory taking learning_rate instead")
     f, _ = candidate.spec.first_two_updates(candidate.spec.defaults, 1.0, g1, g1)
     return float(np.median(np.asarray(u, np.float64) / f))
 
@@ -337,6 +358,8 @@ def closed_form_check(candidate: Candidate, problem_name: str, dtype: str, steps
 def first_steps_check(candidate: Candidate, dtype: str) -> Result:
     """The first two updates against the hand-derived closed forms, on a nested tree."""
     spec = candidate.spec
+    if spec.first_two_updates is None:
+        raise NotApplicable(port_run(spec, "the closed form of the first two steps"))
     rng = seeding.rng(7)
     # magnitudes from 1e-3 to 10, both signs, so eps and normalisation matter
     g1 = rng.choice([-1.0, 1.0], 7) * np.geomspace(1e-3, 10, 7)
@@ -365,6 +388,29 @@ def first_steps_check(candidate: Candidate, dtype: str) -> Result:
     return Result("analytic", True, cmp.worst_ratio, cmp.describe())
 
 
+_RULE_ENDPOINTS: dict = {}
+
+
+def _rule_endpoint(spec, hp: tuple, problem_name: str, lrs: tuple) -> np.ndarray:
+    """The rule's own float64 trajectory's end, computed by the oracle with exact float64 gradients.
+
+    It depends on the spec and the setting only, not on the candidate: kept for the session, so
+    the candidates of one spec (a port and its original, the mutation score) share it."""
+    key = (seeding.seed(), spec.name, id(spec), hp, problem_name, lrs)  # the problem's data depend on the seed
+    if key not in _RULE_ENDPOINTS:
+        problem = problems.get(problem_name)
+        oracle = spec.oracle_for(dict(hp))
+        p = problem.params0("float64")
+        treedef = jax.tree.structure(p)
+        oracle.init(jax.tree.leaves(p))
+        for lr in lrs:
+            leaves = [np.asarray(x) for x in jax.tree.leaves(p)]
+            g = [np.asarray(x) for x in jax.tree.leaves(problem.grad(p))]
+            p = jax.tree.unflatten(treedef, [a + b for a, b in zip(leaves, oracle.step(g, lr, leaves))])
+        _RULE_ENDPOINTS[key] = np.asarray(problems.flatten(p), np.float64)
+    return _RULE_ENDPOINTS[key]
+
+
 def convergence_check(candidate: Candidate, problem_name: str, steps: int) -> Result:
     """Runs to the exact minimizer: as close as the float64 rule itself gets, up to rounding.
 
@@ -391,17 +437,7 @@ def convergence_check(candidate: Candidate, problem_name: str, steps: int) -> Re
     except CandidateError as exc:
         raise _fail(candidate, "convergence", what, str(exc)) from None
     x_c = np.asarray(problems.flatten(traj.params), np.float64)
-    # the rule's own float64 trajectory, computed by the oracle with exact NumPy gradients
-    oracle = spec.oracle_for(hp)
-    grad = problem.grad
-    p = problem.params0("float64")
-    oracle.init(jax.tree.leaves(p))
-    lrs = traj.lrs
-    for t in range(steps):
-        g = [np.asarray(x) for x in jax.tree.leaves(grad(p))]
-        u = oracle.step(g, lrs[t], [np.asarray(x) for x in jax.tree.leaves(p)])
-        p = jax.tree.unflatten(jax.tree.structure(p), [np.asarray(a) + b for a, b in zip(jax.tree.leaves(p), u)])
-    x_o = np.asarray(problems.flatten(p), np.float64)
+    x_o = _rule_endpoint(spec, tuple(sorted(hp.items())), problem_name, tuple(traj.lrs))
     d0 = np.linalg.norm(problem.x0 - problem.minimizer)
     d_o = np.linalg.norm(x_o - problem.minimizer)
     d_c = np.linalg.norm(x_c - problem.minimizer)

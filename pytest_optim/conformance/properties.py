@@ -303,8 +303,9 @@ def vmap_matches_loop(candidate: Candidate) -> Result:
     except Exception as exc:  # noqa: BLE001 - one at a time worked: vmap is what it refuses
         raise NotSupported("vmap", f"init/update under jax.vmap raised {cause(exc)}") from None
     rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float32", STEPS)
+    got = [[np.asarray(x, np.float64) for x in jax.tree.leaves(u)] for u in got]  # host copies, then slice
     for i in range(batch):
-        mine = [[np.asarray(x[i], np.float64) for x in jax.tree.leaves(u)] for u in got]
+        mine = [[x[i] for x in u] for u in got]
         cmp = compare_updates(mine, loops[i], leaf_paths(per[i][0]), rtol, tolerance.floor("float32"))
         if not cmp.passed:
             raise _fail(candidate, "tracing", what, f"batch element {i}: " + cmp.describe("the unbatched run"))

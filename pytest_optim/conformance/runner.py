@@ -71,9 +71,12 @@ def call_init(label: str, transform, params):
         raise CandidateError(f"{label}: init(params) raised {type(exc).__name__}: {exc}") from exc
 
 
-def call_update(label: str, transform, grads, state, params, step: int):
+def call_update(label: str, transform, grads, state, params, step: int, consume: bool = False):
+    """``transform.update`` with its output checked. ``consume``: the caller never passes ``state``
+    again, so an adapter whose state is a live object (``update_consuming``) may step it in place."""
+    update = (getattr(transform, "update_consuming", None) if consume else None) or transform.update
     try:
-        out = transform.update(grads, state, params)
+        out = update(grads, state, params)
     except Exception as exc:  # noqa: BLE001
         raise CandidateError(
             f"{label}: update(grads, state, params) raised {type(exc).__name__} at step {step}: {exc}"
@@ -93,7 +96,10 @@ def check_updates(label: str, grads, updates, step: int) -> None:
         raise CandidateError(
             f"{label}: updates have the wrong tree structure at step {step}: expected {g_def}, got {u_def}"
         )
-    for path, g, u in zip(leaf_paths(grads), jax.tree.leaves(grads), jax.tree.leaves(updates)):
+    for i, (g, u) in enumerate(zip(jax.tree.leaves(grads), jax.tree.leaves(updates))):
+        if jnp.shape(u) == jnp.shape(g) and jnp.result_type(u) == jnp.result_type(g):
+            continue  # the common case, checked without building the leaf paths every step
+        path = leaf_paths(grads)[i]
         if jnp.shape(u) != jnp.shape(g):
             raise CandidateError(
                 f"{label}: update leaf {path} has shape {jnp.shape(u)}, expected {jnp.shape(g)} (step {step})"
@@ -109,8 +115,18 @@ def apply_updates(params, updates):
     return jax.tree.map(lambda p, u: (p + u).astype(p.dtype), params, updates)
 
 
+# The eager loops' p + u: one compiled call per step instead of one dispatched op per leaf.
+_apply_eagerly = jax.jit(apply_updates)
+
+
 def _to_numpy(tree) -> list[np.ndarray]:
     return [np.asarray(x, dtype=np.float64) for x in jax.tree.leaves(tree)]
+
+
+def _per_step(stacked, steps: int) -> list[list[np.ndarray]]:
+    """A scan's stacked leaves (step axis first) as per-step lists of float64 leaves."""
+    leaves = _to_numpy(stacked)
+    return [[x[t] for x in leaves] for t in range(steps)]
 
 
 def trajectory(
@@ -141,19 +157,19 @@ def trajectory(
             mode = "eager"
             state0 = call_init(label, transform, params0)
         else:
-            grads = [[np.asarray(x[t], np.float64) for x in jax.tree.leaves(grads)] for t in range(steps)]
-            updates = [[np.asarray(x[t], np.float64) for x in jax.tree.leaves(updates)] for t in range(steps)]
-            params_seq = [[np.asarray(x[t], np.float64) for x in jax.tree.leaves(params_seq)] for t in range(steps)]
+            # One device-to-host copy per leaf, then NumPy slicing: indexing the jax arrays step by
+            # step would dispatch one jax op per step and leaf (most of a check's time).
+            grads, updates, params_seq = (_per_step(tree, steps) for tree in (grads, updates, params_seq))
             params_seq.append(_to_numpy(params))
     if mode != "scan":
         params, state = params0, state0
         grads, updates, params_seq = [], [], [_to_numpy(params0)]
         for t in range(steps):
             g = grad_fn(params)
-            u, state = call_update(label, transform, g, state, params, t + 1)
+            u, state = call_update(label, transform, g, state, params, t + 1, consume=True)
             grads.append(_to_numpy(g))
             updates.append(_to_numpy(u))
-            params = apply_updates(params, u)
+            params = _apply_eagerly(params, u)
             params_seq.append(_to_numpy(params))
     lrs = lr_values(learning_rate, steps) if learning_rate is not None else [float("nan")] * steps
     return Trajectory(grads, updates, params, state, paths, lrs, resolution(params_seq, leaf_dtypes(params0)), mode,
@@ -214,9 +230,9 @@ def replay_run(label: str, transform, grads_seq: list, params0) -> Replay:
     params = params0
     out, params_seq = [], [_to_numpy(params0)]
     for t, g in enumerate(grads_seq):
-        u, state = call_update(label, transform, g, state, params, t + 1)
+        u, state = call_update(label, transform, g, state, params, t + 1, consume=True)
         out.append(_to_numpy(u))
-        params = apply_updates(params, u)
+        params = _apply_eagerly(params, u)
         params_seq.append(_to_numpy(params))
     return Replay(out, state, resolution(params_seq, leaf_dtypes(params0)), params_seq[:-1])
 

@@ -35,7 +35,8 @@ def _shardings(mesh, params):
     return jax.tree.map(spec, params)
 
 
-def check(label: str, reference: str | None, n_devices: int, settings: dict | None = None) -> dict:
+def check(label: str, reference: str | None, n_devices: int, settings: dict | None = None,
+          hp: dict | None = None) -> dict:
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -49,7 +50,7 @@ def check(label: str, reference: str | None, n_devices: int, settings: dict | No
     devices = jax.devices()
     if len(devices) < n_devices:
         return {"passed": None, "message": f"only {len(devices)} devices visible, {n_devices} needed"}
-    (candidate,) = parse_selection(label, reference, settings)
+    (candidate,) = parse_selection(label, reference, settings, hp)
     if not candidate.traceable:
         return {"passed": None, "unsupported": True,
                 "message": f"{label} is {candidate.style} code: JAX cannot trace it, so it cannot run sharded"}
@@ -119,6 +120,7 @@ def main(argv=None) -> int:
     ap.add_argument("--kwargs", default="{}", help="the parent's --optim-kwargs (JSON)")
     ap.add_argument("--spec", action="append", default=[], help="a spec module to load (the parent's --optim-spec)")
     ap.add_argument("--devices", type=int, default=4)
+    ap.add_argument("--hp", default="{}", help="a port run's --optim-hp, as JSON")
     ap.add_argument("--seed", type=int, default=0, help="the parent run's --optim-seed")
     args = ap.parse_args(argv)
     import jax
@@ -130,7 +132,7 @@ def main(argv=None) -> int:
         load_module(module)
     jax.config.update("jax_enable_x64", True)
     try:
-        result = check(args.optim, args.reference, args.devices, json.loads(args.kwargs))
+        result = check(args.optim, args.reference, args.devices, json.loads(args.kwargs), json.loads(args.hp))
     except Exception as exc:  # noqa: BLE001 - one line back to the parent, whatever happened
         result = {"passed": False, "message": f"{type(exc).__name__}: {exc}"}
     print(json.dumps(result))
@@ -138,7 +140,7 @@ def main(argv=None) -> int:
 
 
 def run_subprocess(label: str, reference: str | None, n_devices: int = 4, timeout: float = 300,
-                   settings: dict | None = None) -> dict:
+                   settings: dict | None = None, hp: dict | None = None) -> dict:
     """Run :func:`check` in a fresh interpreter with N host devices (or the accelerators present)."""
     import subprocess
 
@@ -155,6 +157,8 @@ def run_subprocess(label: str, reference: str | None, n_devices: int = 4, timeou
         cmd.append(f"--kwargs={json.dumps(settings)}")
     if reference and ":" in label:
         cmd.append(f"--reference={reference}")
+    if hp:
+        cmd.append(f"--hp={json.dumps(hp)}")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if not lines:

@@ -44,7 +44,35 @@ def unit_roundoff(dtype) -> float:
 
 
 def update_rtol(spec: Spec, hp: dict[str, float], dtype: str, steps: int) -> float:
-    """Relative tolerance on every update of a ``steps``-long trajectory in ``dtype``."""
+    """Relative tolerance on every update of a ``steps``-long trajectory in ``dtype``.
+
+    In a port run (``spec.compared_with``) the expected side is an implementation run in float64,
+    which rounds too: |candidate - reference| <= |candidate - exact| + |reference - exact|, so its
+    own float64 bound is added.
+    """
+    rtol = _rule_rtol(spec, hp, dtype, steps)
+    if spec.compared_with:
+        rtol += _rule_rtol(spec, hp, "float64", steps)
+    return rtol
+
+
+def with_reference(spec: Spec, resolution, floor_: float):
+    """The parameters' rounding allowance (runner.resolution) with a port run's reference added.
+
+    A reference seen only through its own float64 parameters (a torch class: new - old) rounds
+    each of its writes by u64 max(|p_t|, |p_t+1|), as the candidate's by u max(...) in its dtype:
+    the allowance W u max(...) becomes W (u + u64) max(...), a factor 1 + u64 / u. The dtype is
+    the comparison's, known from its ``floor`` (bfloat16 shares float32's smallest normal; the
+    smaller u, float32's, is taken: the larger factor).
+    """
+    if not spec.compared_in_place or resolution is None:
+        return resolution
+    units = [unit_roundoff(d) for d in ("float64", "float32", "float16") if floor(d) == floor_]
+    factor = 1.0 + unit_roundoff("float64") / (min(units) if units else unit_roundoff("float64"))
+    return [[r * factor for r in step] for step in resolution]
+
+
+def _rule_rtol(spec: Spec, hp: dict[str, float], dtype: str, steps: int) -> float:
     u = unit_roundoff(dtype)
     u_scalar = min(u, unit_roundoff("float32"))
     amp = float(OPS)

@@ -61,8 +61,8 @@ class Spec:
     defaults: dict[str, float]  # every hyperparameter except learning_rate
     varied: dict[str, float]  # a value away from each default that visibly changes the result
     oracle: type  # the float64 NumPy oracle (a pytest_optim.specs.oracle.Oracle subclass)
-    first_two_updates: Callable  # (hp, lr, g1, g2) -> (u1, u2), written out by hand
-    optax_builder: Callable  # (optax, learning_rate, hp) -> optax's transformation of the rule
+    first_two_updates: Callable | None  # (hp, lr, g1, g2) -> (u1, u2), by hand; None in a port run
+    optax_builder: Callable | None  # (optax, learning_rate, hp) -> optax's transformation; None in a port run
     optax_call: str  # how the optax reference is built, for people
     implementation: str  # the bundled from-scratch JAX factory, "MODULE:ATTR"
     tuning: Tuning
@@ -80,6 +80,11 @@ class Spec:
     # conventions that are the same rule for a constant learning rate but differ under schedules;
     # a candidate matching one of them passes the schedule checks, with a note
     schedule_equivalents: tuple[Alternative, ...] = ()
+    # A port run (--optim-reference=MODULE:ATTR): the implementation this record's oracle drives, and
+    # whether its updates are observed in its parameters (new - old, in float64). Empty for a spec.
+    compared_with: str = ""
+    compared_in_place: bool = False
+    compared_hp: Mapping[str, float] = field(default_factory=dict)  # its --optim-hp, as given
 
     @property
     def hyperparameters(self) -> tuple[str, ...]:
