@@ -4,9 +4,9 @@ import warnings
 
 import pytest
 
-from pytest_optim.outcomes import CheckFailure, NotApplicable
+from pytest_optim.outcomes import NotApplicable
 from pytest_optim.conformance.capabilities import NotSupported
-from pytest_optim.conformance.checks import Result
+from pytest_optim.conformance.checks import Result, failure
 from pytest_optim.conformance.sharding import run_subprocess
 
 pytestmark = [pytest.mark.optim_family("sharding"), pytest.mark.optim_capability("sharding")]
@@ -23,8 +23,7 @@ def test_sharded_parameters_on_4_devices(optim_candidate, optim_record):
     if out["passed"] is None:
         raise NotApplicable(out["message"])
     if not out["passed"]:
-        raise CheckFailure(f"[sharding] {optim_candidate.label} (spec {optim_candidate.reference}) — "
-                           f"parameters sharded over 4 devices\n  {out['message']}")
+        raise failure(optim_candidate, "sharding", "parameters sharded over 4 devices", out["message"])
     for message in out.get("warnings", []):
         warnings.warn(f"{optim_candidate.label}: {message}", stacklevel=1)
     optim_record(Result("sharding", True, out.get("worst_ratio"), out["message"], {"warnings": out.get("warnings", [])}))

@@ -58,6 +58,8 @@ PORTS = textwrap.dedent(
             return jax.tree.map(lambda v: (-learning_rate * v).astype(v.dtype), v), v
 
         return _T(init, update)
+
+    READY = adam(0.01)
     """
 )
 DIVERGES = re.compile(r"first diverging step \d+ of \d+, leaf \S+")
@@ -118,9 +120,10 @@ def test_port_of_a_class_no_record_names(pytester):
         (["--optim=ports:adam", "--optim-reference=torch.optim:Adam", "--optim-hp=b1"], "'b1' is not name=value"),
         (["--optim=ports:adam", "--optim-reference=adam", "--optim-hp=b1=0.9"], "--optim-hp applies to a port run"),
         (["--optim=ports:adam", "--optim-reference=torch.optim:Adam@adamw"], "'adamw' is not a canonical spec"),
+        (["--optim=ports:adam", "--optim-reference=ports:READY"], "--optim-reference=ports:READY is a ready-made"),
     ],
     ids=["reference-not-importable", "reference-no-attribute", "hp-unknown-name", "hp-learning-rate", "hp-malformed",
-         "hp-without-port", "reference-unknown-spec"],
+         "hp-without-port", "reference-unknown-spec", "reference-ready-made"],
 )
 def test_port_misuse_is_one_line_before_anything_runs(pytester, args, message):
     pytester.makepyfile(ports=PORTS)

@@ -36,7 +36,7 @@ def test_gradient_trace_feeds_the_optax_reference_the_same_gradients():
     import optax
 
     import optimizers
-    from pytest_optim.conformance.checks import replay_scan
+    from pytest_optim.conformance.runner import replay_scan
 
     wl = _tiny_mnist()
     _, grads, updates = wl.gradient_trace(optimizers.momentum(0.1, momentum=0.9), 5)

@@ -41,8 +41,18 @@ class KerasTransform:
 
     def __init__(self, optimizer_cls, kwargs: dict[str, Any]):
         self.optimizer_cls, self.kwargs = optimizer_cls, kwargs
+        self._optimizers: dict = {}
 
     def _built(self, leaves):
+        """The optimizer built for these leaves' shapes and dtypes, once: ``stateless_apply`` takes
+        the state as an argument and leaves the object as it was, so one serves every step (an
+        eager trajectory would otherwise build a new optimizer, and its variables, per step)."""
+        key = tuple((tuple(x.shape), str(x.dtype)) for x in leaves)
+        if key not in self._optimizers:
+            self._optimizers[key] = self._build(leaves)
+        return self._optimizers[key]
+
+    def _build(self, leaves):
         import keras
 
         kwargs = dict(self.kwargs)

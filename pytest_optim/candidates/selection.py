@@ -170,6 +170,9 @@ def _port_spec(reference: str, items: list[str], hp: dict) -> Spec:
         ref = recognise(target, obj, loading_spec(reference, base, hp), {}, "--optim-reference")
     except UsageError as exc:  # the adapters name --optim=TARGET; here it came as the reference
         raise UsageError(str(exc).replace(f"--optim={target}", f"--optim-reference={target}")) from None
+    if ref.factory is None:
+        raise UsageError(f"--optim-reference={reference} is a ready-made transform: a port run builds the reference "
+                         "at each check's learning rate and hyperparameters, so give its factory or class instead")
     ref.label = reference
     return reference_spec(reference, ref, base, hp)
 

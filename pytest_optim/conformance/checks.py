@@ -7,6 +7,7 @@ own tests too (see docs/third-party.md).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,7 +24,8 @@ from pytest_optim.outcomes import CandidateError, CheckFailure, NotApplicable
 from pytest_optim.candidates.selection import Candidate
 from pytest_optim.conformance.capabilities import NotSupported, cause
 from pytest_optim.conformance.compare import BelowResolution, diagnose, judge, oracle_updates
-from pytest_optim.conformance.runner import apply_updates, call_init, call_update, leaf_paths, replay_run, trajectory
+from pytest_optim.conformance.runner import (call_init, call_update, leaf_paths, replay_run,
+                                             replay_scan, trajectory)
 
 
 @dataclass(frozen=True)
@@ -105,16 +107,26 @@ def _mode(candidate: Candidate) -> str:
     return "scan" if candidate.traceable else "eager"
 
 
-def _fail(candidate: Candidate, family: str, what: str, message: str) -> CheckFailure:
+def failure(candidate: Candidate, family: str, what: str, message: str) -> CheckFailure:
+    """The one failure text of every check: ``[family] label (spec NAME) — what was run``, then why."""
     against = "reference" if candidate.spec.compared_with else "spec"
     return CheckFailure(f"[{family}] {candidate.label} ({against} {candidate.reference}) — {what}\n  {message}")
 
 
-def build(candidate: Candidate, lr, hp: dict, family: str, what: str):
+@contextmanager
+def reported(candidate: Candidate, family: str, what: str):
+    """The one handling of a misbehaving candidate: whatever it did (raised, returned the wrong tree,
+    shape or dtype, drifted its state; a CandidateError from the runner) becomes this check's
+    failure, one sentence under the check's own heading, never a traceback from the harness."""
     try:
-        return candidate.make(lr, **hp)
+        yield
     except CandidateError as exc:
-        raise _fail(candidate, family, what, str(exc)) from None
+        raise failure(candidate, family, what, str(exc)) from None
+
+
+def build(candidate: Candidate, lr, hp: dict, family: str, what: str):
+    with reported(candidate, family, what):
+        return candidate.make(lr, **hp)
 
 
 def judged(candidate: Candidate, family: str, what: str, got, expected, paths, rtol: float, floor: float,
@@ -140,7 +152,7 @@ def judged(candidate: Candidate, family: str, what: str, got, expected, paths, r
             cmp.diagnosis = diagnose(spec, hp, grads, lrs, got, paths, rtol, floor, resolution, canonical=expected,
                                      params=params)
             cmp.diagnosed = True
-        raise _fail(candidate, family, what, cmp.describe(against))
+        raise failure(candidate, family, what, cmp.describe(against))
     return cmp
 
 
@@ -181,7 +193,7 @@ def oracle_check(candidate: Candidate, regime: Regime, family: str = "oracle", m
                                   exc, lambda: run(lr0, 2))
             if unsupported is not None:
                 raise unsupported from None
-        raise _fail(candidate, family, what, str(exc)) from None
+        raise failure(candidate, family, what, str(exc)) from None
     full_hp = {**spec.defaults, **hp}
     expected = oracle_updates(spec, full_hp, traj.grads, traj.lrs, params=traj.params_before)
     rtol = tolerance.update_rtol(spec, full_hp, regime.dtype, regime.steps)
@@ -227,11 +239,9 @@ def optax_check(candidate: Candidate, regime: Regime) -> Result:
     hp = dict(regime.hp)
     what = regime.describe(lr) + ("" if spec.optax_exact else f" [approximate: {spec.optax_note}]")
     transform = build(candidate, lr, hp, "optax", what)
-    try:
+    with reported(candidate, "optax", what):
         traj = trajectory(candidate.label, transform, grad_fn(regime.problem, regime.grad_scale),
                           problem.params0(regime.dtype), regime.steps, lr, _mode(candidate))
-    except CandidateError as exc:
-        raise _fail(candidate, "optax", what, str(exc)) from None
     reference = spec.optax_reference(lr, **hp)
     params0 = problem.params0(regime.dtype)
     grads_seq = [jax.tree.unflatten(jax.tree.structure(params0),
@@ -243,21 +253,6 @@ def optax_check(candidate: Candidate, regime: Regime) -> Result:
     cmp = judged(candidate, "optax", what, traj.updates, expected, traj.paths, rtol, tolerance.floor(regime.dtype),
                  traj.resolution, against=spec.optax_call)
     return Result("optax", True, cmp.worst_ratio, cmp.describe(), {"exact": spec.optax_exact})
-
-
-def replay_scan(transform, grads_seq, params0):
-    """Feed a gradient sequence to a traceable transform inside one lax.scan."""
-    stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *grads_seq)
-
-    def body(carry, g):
-        params, state = carry
-        u, state = transform.update(g, state, params)
-        return (apply_updates(params, u), state), u
-
-    (_, state), ups = jax.jit(lambda p, s, gs: jax.lax.scan(body, (p, s), gs))(
-        params0, transform.init(params0), stacked)
-    leaves = [np.asarray(x, np.float64) for x in jax.tree.leaves(ups)]  # one copy per leaf, then slice
-    return [[x[t] for x in leaves] for t in range(len(grads_seq))], state
 
 
 # -- learning rate of a ready-made transform -----------------------------------------------------
@@ -277,13 +272,11 @@ def infer_lr(candidate: Candidate) -> float:
     g1 = np.array([0.5, -2.0, 3.0])
     transform = candidate.instance
     params = jnp.zeros(3, jnp.float64 if jax.config.jax_enable_x64 else jnp.float32)
-    try:
+    with reported(candidate, "setup", "inferring the learning rate from the first step"):
         state = call_init(candidate.label, transform, params)
         u, _ = call_update(candidate.label, transform, jnp.asarray(g1, params.dtype), state, params, 1)
-    except CandidateError as exc:
-        raise _fail(candidate, "setup", "inferring the learning rate from the first step", str(exc)) from None
     if candidate.spec.first_two_updates is None:
-        raise _fail(candidate, "setup", "inferring the learning rate from the first step",
+        raise failure(candidate, "setup", "inferring the learning rate from the first step",
                     f"a ready-made transform's learning rate is read from the closed form of a spec's first step, "
                     f"and {candidate.spec.name} has none: pass a factory taking learning_rate instead")
     f, _ = candidate.spec.first_two_updates(candidate.spec.defaults, 1.0, g1, g1)
@@ -309,11 +302,9 @@ def closed_form_check(candidate: Candidate, problem_name: str, dtype: str, steps
     what = f"{'rate at the optimal tuning, ' if optimal else ''}problem {problem_name}, {dtype}, {steps} steps, lr={lr:.6g}" + (
         f", momentum={mom:.6g}" if mom else "")
     transform = build(candidate, lr, hp, "analytic", what)
-    try:
+    with reported(candidate, "analytic", what):
         traj = trajectory(candidate.label, transform, grad_fn(problem_name, 1.0), problem.params0(dtype), steps, lr,
                           _mode(candidate))
-    except CandidateError as exc:
-        raise _fail(candidate, "analytic", what, str(exc)) from None
     # the candidate's iterates, re-accumulated exactly as apply_updates does, in the run's dtype
     x = np.asarray(problems.flatten(problem.params0(dtype)))
     iterates = []
@@ -333,7 +324,7 @@ def closed_form_check(candidate: Candidate, problem_name: str, dtype: str, steps
     worst = float(err.max() / tol)
     if not err.max() <= tol:
         k = int(np.argmax(err > tol))
-        raise _fail(candidate, "analytic", what,
+        raise failure(candidate, "analytic", what,
                     f"iterate {k + 1} is {err[k]:.3g} away from the closed form (tolerance {tol:.3g})")
     detail = f"max |x_k - closed form| = {err.max():.3g} (tol {tol:.3g})"
     if optimal:
@@ -343,12 +334,12 @@ def closed_form_check(candidate: Candidate, problem_name: str, dtype: str, steps
         # eigvals of a defective 2x2 (the double root at the optimal tuning) are accurate to
         # about sqrt(u) = 1.5e-8 only, so the theory comparison allows 1e-6 relative.
         if textbook is not None and radius > textbook * (1 + 1e-6):
-            raise _fail(candidate, "analytic", what, f"theory check: spectral radius {radius} > textbook rate {textbook}")
+            raise failure(candidate, "analytic", what, f"theory check: spectral radius {radius} > textbook rate {textbook}")
         # the rate bound: ||x_k - x*|| <= max_lambda |(M_lambda^k)_00| ||x0 - x*||, plus rounding
         bound = rate_bound(spec.name, eigs, lr, mom, steps) * d0 + tol
         if np.any(dist > bound):
             k = int(np.argmax(dist > bound))
-            raise _fail(candidate, "analytic", what,
+            raise failure(candidate, "analytic", what,
                         f"distance to x* at step {k + 1} is {dist[k]:.3g}, above the rate bound {bound[k]:.3g} "
                         f"(spectral radius {radius:.4f}, textbook {textbook:.4f})")
         detail += f"; measured rate {measured:.4f} <= theory {radius:.4f} (textbook {textbook:.4f})"
@@ -371,10 +362,8 @@ def first_steps_check(candidate: Candidate, dtype: str) -> Result:
     as_tree = lambda v: jax.tree.map(lambda x: jnp.asarray(x, dtype), problems.unflatten(layout, v))  # noqa: E731
     g1d = np.asarray(np.asarray(g1, dtype), np.float64)
     g2d = np.asarray(np.asarray(g2, dtype), np.float64)
-    try:
+    with reported(candidate, "analytic", what):
         run = replay_run(candidate.label, transform, [as_tree(g1), as_tree(g2)], as_tree(np.zeros(7)))
-    except CandidateError as exc:
-        raise _fail(candidate, "analytic", what, str(exc)) from None
     e1, e2 = spec.first_two_updates(spec.defaults, lr, g1d, g2d)
     paths = leaf_paths(as_tree(np.zeros(7)))
     leaves = lambda v: [np.ravel(x) for x in jax.tree.leaves(problems.unflatten(layout, v))]  # noqa: E731
@@ -431,11 +420,9 @@ def convergence_check(candidate: Candidate, problem_name: str, steps: int) -> Re
     what = f"convergence on {problem_name}, float64, {steps} steps, lr={lr:g}" + (
         f", eps={hp['eps']:.3g} (= lr L)" if hp else "")
     transform = build(candidate, lr, hp, "convergence", what)
-    try:
+    with reported(candidate, "convergence", what):
         traj = trajectory(candidate.label, transform, grad_fn(problem_name, 1.0), problem.params0("float64"), steps, lr,
                           _mode(candidate))
-    except CandidateError as exc:
-        raise _fail(candidate, "convergence", what, str(exc)) from None
     x_c = np.asarray(problems.flatten(traj.params), np.float64)
     x_o = _rule_endpoint(spec, tuple(sorted(hp.items())), problem_name, tuple(traj.lrs))
     d0 = np.linalg.norm(problem.x0 - problem.minimizer)
@@ -445,10 +432,10 @@ def convergence_check(candidate: Candidate, problem_name: str, steps: int) -> Re
     # Attainable accuracy in float64 on a problem of condition kappa: kappa * n * u * |x*|.
     floor_ = kappa * len(problem.x0) * tolerance.unit_roundoff("float64") * max(np.abs(problem.minimizer).max(), 1.0)
     if not d_o <= 1e-3 * d0:
-        raise _fail(candidate, "convergence", what,
+        raise failure(candidate, "convergence", what,
                     f"setup error: the float64 rule itself only reaches {d_o:.3g} from x* (start {d0:.3g})")
     limit = 2 * d_o + floor_
     if not d_c <= limit:
-        raise _fail(candidate, "convergence", what,
+        raise failure(candidate, "convergence", what,
                     f"ends {d_c:.3g} from the exact minimizer; the rule reaches {d_o:.3g} (limit {limit:.3g})")
     return Result("convergence", True, float(d_c / limit), f"|x - x*| = {d_c:.3g} (rule: {d_o:.3g}, start {d0:.3g})")

@@ -22,7 +22,7 @@ from pytest_optim.conformance import tolerance
 from pytest_optim.outcomes import CandidateError, NotApplicable
 from pytest_optim.candidates.selection import Candidate
 from pytest_optim.conformance.capabilities import NotSupported, cause
-from pytest_optim.conformance.checks import Result, _fail, base_lr, build, judged, refused
+from pytest_optim.conformance.checks import Result, failure, base_lr, build, judged, refused, reported
 from pytest_optim.conformance.compare import compare_updates, oracle_updates
 from pytest_optim.conformance.runner import NotTraceable, call_init, call_update, leaf_paths, replay, replay_run, resolution
 
@@ -67,10 +67,8 @@ def zero_size_and_scalar_leaves(candidate: Candidate, dtype: str = "float32") ->
     transform = build(candidate, lr, {}, "pytree", what)
     gs = _grads_sequence(layout, dtype, STEPS)
     params = jax.tree.map(jnp.zeros_like, gs[0])
-    try:
+    with reported(candidate, "pytree", what):
         run = replay_run(candidate.label, transform, gs, params)
-    except CandidateError as exc:
-        raise _fail(candidate, "pytree", what, str(exc)) from None
     cmp = _against_oracle(candidate, "pytree", what, gs, run.updates, lr, {}, dtype, run.resolution,
                           run.params_before)
     return Result("pytree", True, cmp.worst_ratio, cmp.describe())
@@ -85,10 +83,8 @@ def zero_gradients(candidate: Candidate, dtype: str = "float32") -> Result:
     zeros = [jax.tree.map(jnp.zeros_like, g) for g in _grads_sequence(layout, dtype, 3)]
     gs = zeros + _grads_sequence(layout, dtype, 2) + zeros
     params = jax.tree.map(jnp.ones_like, gs[0])
-    try:
+    with reported(candidate, "robustness", what):
         run = replay_run(candidate.label, transform, gs, params)
-    except CandidateError as exc:
-        raise _fail(candidate, "robustness", what, str(exc)) from None
     cmp = _against_oracle(candidate, "robustness", what, gs, run.updates, lr, {}, dtype, run.resolution,
                           run.params_before)
     return Result("robustness", True, cmp.worst_ratio, cmp.describe())
@@ -106,7 +102,7 @@ def mixed_dtypes(candidate: Candidate) -> Result:
     params = jax.tree.map(jnp.zeros_like, gs[0])
     lr = _hp_lr(candidate)
     transform = build(candidate, lr, {}, "dtype", what)
-    try:
+    with reported(candidate, "dtype", what):
         state = call_init(candidate.label, transform, params)
         dts0 = [jnp.result_type(x) for x in jax.tree.leaves(state) if hasattr(x, "dtype")]
         got = []
@@ -118,10 +114,8 @@ def mixed_dtypes(candidate: Candidate) -> Result:
             p = jax.tree.map(lambda a, b: a + b, p, u)
             seen.append(_as_np(p))
         dts1 = [jnp.result_type(x) for x in jax.tree.leaves(state) if hasattr(x, "dtype")]
-    except CandidateError as exc:
-        raise _fail(candidate, "dtype", what, str(exc)) from None
     if candidate.traceable and dts0 != dts1:
-        raise _fail(candidate, "dtype", what, f"state dtypes drift from {dts0} to {dts1} after {steps} steps")
+        raise failure(candidate, "dtype", what, f"state dtypes drift from {dts0} to {dts1} after {steps} steps")
     res = resolution(seen, [str(jnp.dtype(dtypes[k])) for k in sorted(dtypes)])
     for name, d in dtypes.items():  # each leaf against the oracle at its own dtype's tolerance
         i = sorted(dtypes).index(name)
@@ -141,17 +135,15 @@ def pytree_invariance(candidate: Candidate) -> Result:
     flat = [problems.flatten(g) for g in nested]
     t1 = build(candidate, lr, {}, "pytree", what)
     t2 = build(candidate, lr, {}, "pytree", what)
-    try:
+    with reported(candidate, "pytree", what):
         u_nested, _ = replay(candidate.label, t1, nested, jax.tree.map(jnp.zeros_like, nested[0]))
         u_flat, _ = replay(candidate.label, t2, flat, jnp.zeros_like(flat[0]))
-    except CandidateError as exc:
-        raise _fail(candidate, "pytree", what, str(exc)) from None
     got = [[np.concatenate([np.ravel(x) for x in step])] for step in u_nested]
     expected = [[np.ravel(x) for x in step] for step in u_flat]
     rtol = tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float64", STEPS)
     cmp = compare_updates(got, expected, ["<all leaves, flattened>"], rtol, tolerance.floor("float64"))
     if not cmp.passed:
-        raise _fail(candidate, "pytree", what, cmp.describe("the flat-vector run"))
+        raise failure(candidate, "pytree", what, cmp.describe("the flat-vector run"))
     return Result("pytree", True, cmp.worst_ratio, cmp.describe())
 
 
@@ -162,15 +154,13 @@ def permutation_equivariance(candidate: Candidate) -> Result:
     perm = rng.permutation(12)
     lr = _hp_lr(candidate)
     gs = [jnp.asarray(rng.standard_normal(12) * np.geomspace(1e-2, 1e2, 12)) for _ in range(STEPS)]
-    try:
+    with reported(candidate, "equivariance", what):
         a, _ = replay(candidate.label, build(candidate, lr, {}, "equivariance", what), gs, jnp.zeros(12))
         b, _ = replay(candidate.label, build(candidate, lr, {}, "equivariance", what), [g[perm] for g in gs], jnp.zeros(12))
-    except CandidateError as exc:
-        raise _fail(candidate, "equivariance", what, str(exc)) from None
     rtol = tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float64", STEPS)
     cmp = compare_updates([[x[0][perm]] for x in a], [[x[0]] for x in b], ["x"], rtol, tolerance.floor("float64"))
     if not cmp.passed:
-        raise _fail(candidate, "equivariance", what, cmp.describe("the permuted run"))
+        raise failure(candidate, "equivariance", what, cmp.describe("the permuted run"))
     return Result("equivariance", True, cmp.worst_ratio, cmp.describe())
 
 
@@ -186,15 +176,13 @@ def gradient_scale_invariance(candidate: Candidate, factor: float) -> Result:
     lr = _hp_lr(candidate)
     rng = seeding.rng(11)
     gs = [jnp.asarray(rng.standard_normal(6) + 0.1) for _ in range(STEPS)]
-    try:
+    with reported(candidate, "invariance", what):
         a, _ = replay(candidate.label, build(candidate, lr, hp, "invariance", what), gs, jnp.zeros(6))
         b, _ = replay(candidate.label, build(candidate, lr, hp, "invariance", what), [g * factor for g in gs], jnp.zeros(6))
-    except CandidateError as exc:
-        raise _fail(candidate, "invariance", what, str(exc)) from None
     rtol = tolerance.update_rtol(spec, {**spec.defaults, **hp}, "float64", STEPS)
     cmp = compare_updates(b, a, ["x"], rtol, tolerance.floor("float64"))
     if not cmp.passed:
-        raise _fail(candidate, "invariance", what, cmp.describe("the unscaled run"))
+        raise failure(candidate, "invariance", what, cmp.describe("the unscaled run"))
     return Result("invariance", True, cmp.worst_ratio, cmp.describe())
 
 
@@ -227,7 +215,7 @@ def purity(candidate: Candidate) -> Result:
     transform = build(candidate, lr, {}, "purity", what)
     gs = _grads_sequence(problems.NESTED_8, "float32", 4)
     params = jax.tree.map(jnp.zeros_like, gs[0])
-    try:
+    with reported(candidate, "purity", what):
         state = call_init(candidate.label, transform, params)
         for t, g in enumerate(gs[:3]):  # reach a state with non-trivial statistics first
             _, state = call_update(candidate.label, transform, g, state, params, t + 1)
@@ -235,15 +223,13 @@ def purity(candidate: Candidate) -> Result:
         u1, s1 = call_update(candidate.label, transform, gs[3], state, params, 4)
         after = (_snapshot(gs[3]), _snapshot(state), _snapshot(params))
         u2, s2 = call_update(candidate.label, transform, gs[3], state, params, 4)
-    except CandidateError as exc:
-        raise _fail(candidate, "purity", what, str(exc)) from None
     for name, b, a in zip(("gradients", "state", "params"), before, after):
         if not _same(b, a):
-            raise _fail(candidate, "purity", what, f"update modified its input {name} in place")
+            raise failure(candidate, "purity", what, f"update modified its input {name} in place")
     for path, x, y in zip(leaf_paths(u1), jax.tree.leaves(u1), jax.tree.leaves(u2)):
         if not np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True):
             diff = float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))))
-            raise _fail(candidate, "purity", what,
+            raise failure(candidate, "purity", what,
                         f"the second call gave a different update at leaf {path} (max difference {diff:.3g}): "
                         "the candidate keeps hidden state outside the returned state (e.g. a Python counter)")
     return Result("purity", True, 0.0, "same result twice; inputs untouched")
@@ -257,10 +243,8 @@ def jit_matches_eager(candidate: Candidate) -> Result:
     params = jax.tree.map(jnp.zeros_like, gs[0])
     t_eager = build(candidate, lr, {}, "tracing", what)
     t_jit = build(candidate, lr, {}, "tracing", what)
-    try:
+    with reported(candidate, "tracing", what):
         eager, _ = replay(candidate.label, t_eager, gs, params)
-    except CandidateError as exc:
-        raise _fail(candidate, "tracing", what, str(exc)) from None
     try:
         jitted = jax.jit(t_jit.update)
         state = call_init(candidate.label, t_jit, params)
@@ -275,7 +259,7 @@ def jit_matches_eager(candidate: Candidate) -> Result:
     rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float32", STEPS)
     cmp = compare_updates(got, eager, leaf_paths(params), rtol, tolerance.floor("float32"))
     if not cmp.passed:
-        raise _fail(candidate, "tracing", what, cmp.describe("the eager run"))
+        raise failure(candidate, "tracing", what, cmp.describe("the eager run"))
     return Result("tracing", True, cmp.worst_ratio, cmp.describe())
 
 
@@ -288,11 +272,9 @@ def vmap_matches_loop(candidate: Candidate) -> Result:
     stacked = [jax.tree.map(lambda *xs: jnp.stack(xs), *[per[i][t] for i in range(batch)]) for t in range(STEPS)]
     params = jax.tree.map(jnp.zeros_like, stacked[0])
     transform = build(candidate, lr, {}, "tracing", what)
-    try:
+    with reported(candidate, "tracing", what):
         loops = [replay(candidate.label, build(candidate, lr, {}, "tracing", what), per[i],
                         jax.tree.map(jnp.zeros_like, per[i][0]))[0] for i in range(batch)]
-    except CandidateError as exc:
-        raise _fail(candidate, "tracing", what, str(exc)) from None
     try:
         state = jax.vmap(transform.init)(params)
         upd = jax.vmap(transform.update)
@@ -308,7 +290,7 @@ def vmap_matches_loop(candidate: Candidate) -> Result:
         mine = [[x[i] for x in u] for u in got]
         cmp = compare_updates(mine, loops[i], leaf_paths(per[i][0]), rtol, tolerance.floor("float32"))
         if not cmp.passed:
-            raise _fail(candidate, "tracing", what, f"batch element {i}: " + cmp.describe("the unbatched run"))
+            raise failure(candidate, "tracing", what, f"batch element {i}: " + cmp.describe("the unbatched run"))
     return Result("tracing", True, None, "vmap == loop")
 
 
@@ -323,20 +305,18 @@ def scan_matches_eager(candidate: Candidate) -> Result:
     run = lambda mode: trajectory(  # noqa: E731
         candidate.label, build(candidate, lr, {}, "tracing", what), grad_fn("quadratic_k10", 1.0),
         problem.params0("float64"), 30, lr, mode, fallback=False)
-    try:
+    with reported(candidate, "tracing", what):
         b = run("eager")
-    except CandidateError as exc:
-        raise _fail(candidate, "tracing", what, str(exc)) from None
     try:
         a = run("scan")
     except NotTraceable as exc:  # the eager loop worked: lax.scan is what it refuses
         raise NotSupported("scan", f"update inside jax.lax.scan raised {cause(exc)}") from None
     except CandidateError as exc:
-        raise _fail(candidate, "tracing", what, str(exc)) from None
+        raise failure(candidate, "tracing", what, str(exc)) from None
     rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float64", 30)
     cmp = compare_updates(a.updates, b.updates, a.paths, rtol, tolerance.floor("float64"))
     if not cmp.passed:
-        raise _fail(candidate, "tracing", what, cmp.describe("the eager run"))
+        raise failure(candidate, "tracing", what, cmp.describe("the eager run"))
     return Result("tracing", True, cmp.worst_ratio, cmp.describe())
 
 
@@ -364,9 +344,9 @@ def no_recompilation(candidate: Candidate) -> Result:
                               lambda: replay(candidate.label, transform, gs[:1], params))
         if unsupported is not None:
             raise unsupported from None
-        raise _fail(candidate, "tracing", what, f"jax.jit(update) failed: {type(exc).__name__}: {exc}") from None
+        raise failure(candidate, "tracing", what, f"jax.jit(update) failed: {type(exc).__name__}: {exc}") from None
     if len(compiles) != 1:
-        raise _fail(candidate, "tracing", what,
+        raise failure(candidate, "tracing", what,
                     f"update was traced {len(compiles)} times in 6 calls: the state changes type, shape or "
                     "dtype between steps, or a Python value is baked into the trace")
     return Result("tracing", True, 0.0, "traced once for 6 calls")
@@ -386,10 +366,8 @@ def hyperparameters_as_arrays(candidate: Candidate, traced: bool) -> Result:
     gs = _grads_sequence({"w": (5,), "b": ()}, "float32", STEPS, seed=9)
     params = jax.tree.map(jnp.zeros_like, gs[0])
     as_arrays = {k: jnp.asarray(v, jnp.float32) for k, v in hp.items()}
-    try:
+    with reported(candidate, "hyperparameters", what):
         ref, _ = replay(candidate.label, build(candidate, lr, hp, "hyperparameters", what), gs, params)
-    except CandidateError as exc:
-        raise _fail(candidate, "hyperparameters", what, str(exc)) from None
     names = ", ".join(["learning_rate", *hp])
     try:
         if not traced:
@@ -414,5 +392,5 @@ def hyperparameters_as_arrays(candidate: Candidate, traced: bool) -> Result:
     rtol = 2 * tolerance.update_rtol(spec, {**spec.defaults, **hp}, "float32", STEPS)
     cmp = compare_updates(got, ref, leaf_paths(params), rtol, tolerance.floor("float32"))
     if not cmp.passed:
-        raise _fail(candidate, "hyperparameters", what, cmp.describe("the Python-float run"))
+        raise failure(candidate, "hyperparameters", what, cmp.describe("the Python-float run"))
     return Result("hyperparameters", True, cmp.worst_ratio, cmp.describe())

@@ -241,3 +241,18 @@ def replay(label: str, transform, grads_seq: list, params0):
     """Feed a fixed sequence of gradient pytrees; returns the list of update pytrees (as NumPy)."""
     run = replay_run(label, transform, grads_seq, params0)
     return run.updates, run.state
+
+
+def replay_scan(transform, grads_seq, params0):
+    """Feed a gradient sequence to a traceable transform inside one lax.scan."""
+    stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *grads_seq)
+
+    def body(carry, g):
+        params, state = carry
+        u, state = transform.update(g, state, params)
+        return (apply_updates(params, u), state), u
+
+    (_, state), ups = jax.jit(lambda p, s, gs: jax.lax.scan(body, (p, s), gs))(
+        params0, transform.init(params0), stacked)
+    leaves = [np.asarray(x, np.float64) for x in jax.tree.leaves(ups)]  # one copy per leaf, then slice
+    return [[x[t] for x in leaves] for t in range(len(grads_seq))], state
