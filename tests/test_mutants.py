@@ -8,10 +8,12 @@ spread over 2 workers; each test below then reads the verdict for one candidate 
 Speed: the subprocess sets JAX_DISABLE_MOST_OPTIMIZATIONS=1 (XLA compiles ~1.5x faster; the
 verdicts do not depend on it: every tolerance is derived for any correct evaluation order).
 Correct candidates run every check. Buggy ones whose diagnosis is asserted run the checks that
-compare with the float64 oracle (NON_DIAGNOSING lists the others); the other buggy ones stop at
-their first failed check (SELECTION_PLUGIN does both inside the one session). Measured on the
-2-core CI machine (session 5): correct 5 min 20 s, diagnosed 4 min 18 s, other buggy 3 min 14 s
-as three sessions (session 4: 21, 13 and 7 min, before the runner's per-step overheads went).
+compare with the float64 oracle (NON_DIAGNOSING lists the others) until one names it; the other
+buggy ones stop at their first failed check (SELECTION_PLUGIN does both inside the one session).
+JAX's compilation cache, when the outer run has one (this repository's ini), is inherited and
+shared by the session's workers. Measured on the 2-core CI machine (session 5): 6 min 56 s with
+a cold cache, 7 min 51 s without (session 4: about 41 min, partly because every xdist worker
+ran it, see mutation_reports).
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ def _target(c, wrappers: list[str]) -> str:
 
 
 # The per-kind selection inside the one CLI session, as a plugin (-p) of that session: diagnosed
-# bugs skip the checks that cannot name a convention; the other bugs stop at their first failed
+# bugs skip the checks that cannot name a convention and stop at their first failure that names
+# the expected one (all run for an `only` candidate); the other bugs stop at their first failed
 # check (as --optim-fail-fast does, for those candidates only). Correct ones run everything.
 SELECTION_PLUGIN = """
 import json, os
@@ -61,7 +64,8 @@ import pytest
 
 KINDS = json.loads(os.environ["MUTATION_KINDS"])
 NON_DIAGNOSING = set(json.loads(os.environ["MUTATION_NON_DIAGNOSING"]))
-failed = set()
+DIAGNOSES = json.loads(os.environ["MUTATION_DIAGNOSES"])  # label -> the key one failure must name
+done = set()  # candidates whose verdict (and diagnosis) is settled: their other checks are skipped
 
 
 def _label(item):
@@ -79,13 +83,17 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_runtest_setup(item):
     label = _label(item)
-    if KINDS.get(label) == "quick" and label in failed:
-        pytest.skip(f"not run: {label} already failed a check (fail-fast for the other buggy candidates)")
+    if label in done:
+        pytest.skip(f"not run: {label} has failed a check (naming its diagnosis, where one is asserted)")
 
 
 def pytest_runtest_logreport(report):
-    if report.failed:
-        failed.update(v for k, v in report.user_properties if k == "optim_candidate")
+    if not report.failed:
+        return
+    for label in (v for k, v in report.user_properties if k == "optim_candidate"):
+        key = DIAGNOSES.get(label)
+        if KINDS.get(label) == "quick" or (key is not None and f"[{key}]" in report.longreprtext):
+            done.add(label)
 """
 
 
@@ -133,8 +141,14 @@ def _run_mutation_score(workdir: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(workdir)]),
                JAX_DISABLE_MOST_OPTIMIZATIONS="1",
                MUTATION_KINDS=json.dumps({labels[c.key]: _kind(c) for c in CANDIDATES}),
-               MUTATION_NON_DIAGNOSING=json.dumps(NON_DIAGNOSING))
+               MUTATION_NON_DIAGNOSING=json.dumps(NON_DIAGNOSING),
+               # a diagnosed bug stops at its first failure that names the diagnosis, unless `only`
+               # asks that no failure of it, in either dtype, names anything else (then all run)
+               MUTATION_DIAGNOSES=json.dumps({labels[c.key]: c.diagnosis for c in CANDIDATES
+                                              if _kind(c) == "diagnosed" and not c.only}))
     env.pop("PYTEST_OPTIM_DATA_SOURCE", None)  # the workloads are not part of the mutation score
+    for name in [k for k in env if k.startswith("PYTEST_XDIST_")]:  # this worker's, not the session's
+        env.pop(name)
     import subprocess
 
     report = workdir / "report"
