@@ -277,8 +277,8 @@ def infer_lr(candidate: Candidate) -> float:
         u, _ = call_update(candidate.label, transform, jnp.asarray(g1, params.dtype), state, params, 1)
     if candidate.spec.first_two_updates is None:
         raise failure(candidate, "setup", "inferring the learning rate from the first step",
-                    f"a ready-made transform's learning rate is read from the closed form of a spec's first step, "
-                    f"and {candidate.spec.name} has none: pass a factory taking learning_rate instead")
+                      f"a ready-made transform's learning rate is read from the closed form of a spec's first step, "
+                      f"and {candidate.spec.name} has none: pass a factory taking learning_rate instead")
     f, _ = candidate.spec.first_two_updates(candidate.spec.defaults, 1.0, g1, g1)
     return float(np.median(np.asarray(u, np.float64) / f))
 
@@ -325,7 +325,7 @@ def closed_form_check(candidate: Candidate, problem_name: str, dtype: str, steps
     if not err.max() <= tol:
         k = int(np.argmax(err > tol))
         raise failure(candidate, "analytic", what,
-                    f"iterate {k + 1} is {err[k]:.3g} away from the closed form (tolerance {tol:.3g})")
+                      f"iterate {k + 1} is {err[k]:.3g} away from the closed form (tolerance {tol:.3g})")
     detail = f"max |x_k - closed form| = {err.max():.3g} (tol {tol:.3g})"
     if optimal:
         dist = np.linalg.norm(iterates - problem.minimizer, axis=1)
@@ -340,8 +340,8 @@ def closed_form_check(candidate: Candidate, problem_name: str, dtype: str, steps
         if np.any(dist > bound):
             k = int(np.argmax(dist > bound))
             raise failure(candidate, "analytic", what,
-                        f"distance to x* at step {k + 1} is {dist[k]:.3g}, above the rate bound {bound[k]:.3g} "
-                        f"(spectral radius {radius:.4f}, textbook {textbook:.4f})")
+                          f"distance to x* at step {k + 1} is {dist[k]:.3g}, above the rate bound {bound[k]:.3g} "
+                          f"(spectral radius {radius:.4f}, textbook {textbook:.4f})")
         detail += f"; measured rate {measured:.4f} <= theory {radius:.4f} (textbook {textbook:.4f})"
     return Result("analytic", True, worst, detail)
 
@@ -433,9 +433,9 @@ def convergence_check(candidate: Candidate, problem_name: str, steps: int) -> Re
     floor_ = kappa * len(problem.x0) * tolerance.unit_roundoff("float64") * max(np.abs(problem.minimizer).max(), 1.0)
     if not d_o <= 1e-3 * d0:
         raise failure(candidate, "convergence", what,
-                    f"setup error: the float64 rule itself only reaches {d_o:.3g} from x* (start {d0:.3g})")
+                      f"setup error: the float64 rule itself only reaches {d_o:.3g} from x* (start {d0:.3g})")
     limit = 2 * d_o + floor_
     if not d_c <= limit:
         raise failure(candidate, "convergence", what,
-                    f"ends {d_c:.3g} from the exact minimizer; the rule reaches {d_o:.3g} (limit {limit:.3g})")
+                      f"ends {d_c:.3g} from the exact minimizer; the rule reaches {d_o:.3g} (limit {limit:.3g})")
     return Result("convergence", True, float(d_c / limit), f"|x - x*| = {d_c:.3g} (rule: {d_o:.3g}, start {d0:.3g})")

@@ -230,8 +230,8 @@ def purity(candidate: Candidate) -> Result:
         if not np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True):
             diff = float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))))
             raise failure(candidate, "purity", what,
-                        f"the second call gave a different update at leaf {path} (max difference {diff:.3g}): "
-                        "the candidate keeps hidden state outside the returned state (e.g. a Python counter)")
+                          f"the second call gave a different update at leaf {path} (max difference {diff:.3g}): "
+                          "the candidate keeps hidden state outside the returned state (e.g. a Python counter)")
     return Result("purity", True, 0.0, "same result twice; inputs untouched")
 
 
@@ -347,8 +347,8 @@ def no_recompilation(candidate: Candidate) -> Result:
         raise failure(candidate, "tracing", what, f"jax.jit(update) failed: {type(exc).__name__}: {exc}") from None
     if len(compiles) != 1:
         raise failure(candidate, "tracing", what,
-                    f"update was traced {len(compiles)} times in 6 calls: the state changes type, shape or "
-                    "dtype between steps, or a Python value is baked into the trace")
+                      f"update was traced {len(compiles)} times in 6 calls: the state changes type, shape or "
+                      "dtype between steps, or a Python value is baked into the trace")
     return Result("tracing", True, 0.0, "traced once for 6 calls")
 
 
