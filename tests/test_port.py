@@ -132,3 +132,19 @@ def test_port_misuse_is_one_line_before_anything_runs(pytester, args, message):
     assert result.ret == 4, err
     assert message in err, err
     assert "Traceback" not in err + result.stdout.str()
+
+
+def test_a_reference_class_is_known_by_the_record_that_names_it():
+    """torch and Keras classes live under private module paths; records name them by the public one."""
+    import torch.optim
+
+    from pytest_optim.specs import SPECS
+    from pytest_optim.specs.reference import framework_spec
+
+    assert framework_spec(torch.optim.Adam, SPECS).name == "adam"
+    assert framework_spec(torch.optim.SGD, SPECS) is None  # named by both the sgd and momentum records
+    keras = pytest.importorskip("keras")
+    assert keras.optimizers.Adam.__module__.startswith("keras.src.")
+    assert framework_spec(keras.optimizers.Adam, SPECS).name == "adam"
+    assert framework_spec(keras.optimizers.RMSprop, SPECS).name == "rmsprop"
+    assert framework_spec(object, SPECS) is None

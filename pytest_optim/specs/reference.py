@@ -59,12 +59,20 @@ def parse_hp(value: str | None) -> dict[str, float]:
 
 
 def framework_spec(obj: Any, specs: dict[str, Spec]) -> Spec | None:
-    """The record whose torch or Keras class ``obj`` is (``torch.optim.Adam`` -> adam), if exactly one."""
-    qualname = f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', '')}"
-    public = f"{qualname.split('.')[0]}.{'.'.join(qualname.split('.')[1:2])}.{getattr(obj, '__qualname__', '')}"
-    found = [s for s in specs.values()
-             for names in s.frameworks.values()
-             if names is not None and names.optimizer in (qualname, public) and not names.fixed]
+    """The record whose torch or Keras class ``obj`` is (``torch.optim.Adam`` -> adam), if exactly one.
+
+    A record names the class by its public path (``keras.optimizers.Adam``, defined in
+    ``keras.src.optimizers.adam``): that path is looked up among the modules already imported,
+    so nothing is imported here and the class is compared by identity.
+    """
+    import sys
+
+    def named(path: str) -> bool:
+        module, _, attr = path.rpartition(".")
+        return getattr(sys.modules.get(module), attr, None) is obj
+
+    found = [s for s in specs.values() for names in s.frameworks.values()
+             if names is not None and not names.fixed and named(names.optimizer)]
     return found[0] if len(found) == 1 else None
 
 
