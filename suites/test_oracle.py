@@ -6,7 +6,7 @@ The table is the check: problem x dtype x steps (x hyperparameters, gradient sca
 import pytest
 
 from pytest_optim.conformance.checks import Regime, oracle_check
-from pytest_optim.conformance.problems import PROBLEM_NAMES
+from pytest_optim.conformance.problems import MATRIX_PROBLEMS, PROBLEM_NAMES
 
 pytestmark = pytest.mark.optim_family("oracle")
 
@@ -22,5 +22,17 @@ LONG = [Regime("linear_regression", "float64", steps=2000)]
 
 @pytest.mark.parametrize("regime", TRAJECTORIES + TINY + LONG, ids=lambda r: r.id)
 def test_matches_oracle(optim_candidate, regime, optim_x64, optim_record):
+    optim_x64(regime.dtype)
+    optim_record(oracle_check(optim_candidate, regime))
+
+
+# A dense layer's (in, out) kernel beside its bias, for rules that look at a leaf as a whole (a
+# trust ratio, a factored second moment, an orthogonalised matrix): 300 steps, both dtypes.
+MATRIX = [Regime(p, dtype, steps=300) for p in MATRIX_PROBLEMS for dtype in ("float32", "float64")]
+
+
+@pytest.mark.optim_applies(lambda candidate, params: candidate.spec.granularity != "element")
+@pytest.mark.parametrize("regime", MATRIX, ids=lambda r: r.id)
+def test_matches_oracle_on_matrices(optim_candidate, regime, optim_x64, optim_record):
     optim_x64(regime.dtype)
     optim_record(oracle_check(optim_candidate, regime))

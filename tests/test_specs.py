@@ -16,7 +16,7 @@ import pytest
 
 from pytest_optim.specs import SPECS, FrameworkNames
 from pytest_optim.specs.oracle import Oracle
-from pytest_optim.specs.record import DATASETS, STEP_FAMILIES
+from pytest_optim.specs.record import DATASETS, GRANULARITIES, STEP_FAMILIES
 
 NAMES = list(SPECS)
 
@@ -35,6 +35,7 @@ def test_record_is_complete(name):
     assert issubclass(spec.oracle, Oracle)
     t = spec.tuning
     assert t.step_family in STEP_FAMILIES
+    assert spec.granularity in GRANULARITIES and spec.extra_ops >= 0
     assert set(t.workload_lr) == set(DATASETS) and set(t.thresholds) == set(DATASETS)
     assert all(0.0 < a < 1.0 for a in t.thresholds.values()) and all(lr > 0 for lr in t.workload_lr.values())
     assert spec.bytes_per_param >= 12 and spec.target_x_floor >= 1.0

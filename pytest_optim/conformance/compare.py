@@ -89,6 +89,7 @@ def compare_updates(
     steps = len(expected)
     worst = 0.0
     first = None
+    signs = getattr(expected, "signs", None)
     for leaf_i, path in enumerate(paths):
         g = np.stack([np.asarray(s[leaf_i], np.float64) for s in got]) if steps else np.zeros(0)
         e = np.stack([np.asarray(s[leaf_i], np.float64) for s in expected]) if steps else np.zeros(0)
@@ -98,6 +99,8 @@ def compare_updates(
         tol = rtol * scale
         if resolution is not None:
             tol = tol + np.stack([np.asarray(r[leaf_i], np.float64) for r in resolution]).reshape(g.shape)
+        if signs is not None:
+            tol = tol + _sign_allowance(signs, leaf_i, g.shape, rtol)
         with np.errstate(invalid="ignore", over="ignore"):
             ratio = np.abs(g - e) / tol
         bad = ~np.isfinite(g) | ~(ratio <= 1.0)
@@ -121,6 +124,30 @@ def compare_updates(
         abs_err=err, rel_err=err / sc if sc else float("inf"), tol=tl, nonfinite=not np.isfinite(gv),
         in_parameters=resolution is not None,
     )
+
+
+def _sign_allowance(signs, leaf_i: int, shape, rtol: float) -> np.ndarray:
+    """Per step, the change a flipped sign makes where the rule's sign argument is within rounding
+    (``rtol`` relative) of zero; 0 elsewhere (oracle.Oracle.sign)."""
+    out = np.zeros(shape)
+    for t, step in enumerate(signs):
+        if step[leaf_i] is not None:
+            margin, flip = step[leaf_i]
+            out[t] = np.where(np.asarray(margin).reshape(shape[1:]) <= rtol, np.asarray(flip).reshape(shape[1:]), 0.0)
+    return out
+
+
+def with_signs(updates, like):
+    """``updates`` (another implementation's, for the same gradients) with the sign margins of the
+    oracle's ``like``: two implementations' sign arguments round differently near zero as well."""
+    signs = getattr(like, "signs", None)
+    if signs is None:
+        return updates
+    from pytest_optim.specs.oracle import Updates
+
+    out = Updates(updates)
+    out.signs = signs
+    return out
 
 
 def resolved_fraction(expected, resolution) -> float:

@@ -200,6 +200,40 @@ def logistic_regression(stream: int = 0, l2: float = 1e-2) -> Problem:
     )
 
 
+def matrix_least_squares(stream: int = 41, n_in: int = 6, n_out: int = 4) -> Problem:
+    """A dense layer fit by least squares: 1/2 mean ||X W + b - Y||^2 with W (in, out) = (6, 4).
+
+    For matrix-level rules (Muon, Adafactor's factored moments, LAMB's per-leaf trust ratio): a
+    2-D leaf in JAX's (in, out) layout beside a 1-D bias. The minimizer is the least-squares solution;
+    the Hessian is I_out (x) D'D/n with D = [X, 1], so mu and L are D'D/n's extreme eigenvalues.
+    The run's seed draws X, the true weights and the noise (``stream``: see seeding.py).
+    """
+    import jax.numpy as jnp
+
+    rng = seeding.rng(stream)
+    n_samples = 64
+    x = rng.standard_normal((n_samples, n_in))
+    w_true, b_true = rng.standard_normal((n_in, n_out)), rng.standard_normal(n_out)
+    y = x @ w_true + b_true + 0.1 * rng.standard_normal((n_samples, n_out))
+    design = np.hstack([x, np.ones((n_samples, 1))])
+    solution, *_ = np.linalg.lstsq(design, y, rcond=None)  # (in + 1, out): W then b
+    eigs = np.linalg.eigvalsh(design.T @ design / n_samples)
+    layout = {"bias": (n_out,), "kernel": (n_in, n_out)}  # JAX sorts keys: bias first
+    x_j, y_j = jnp.asarray(x), jnp.asarray(y)
+
+    def loss(theta):
+        b, w = theta[:n_out], theta[n_out:].reshape(n_in, n_out)
+        r = x_j.astype(theta.dtype) @ w + b - y_j.astype(theta.dtype)
+        return 0.5 * jnp.sum(r * r) / n_samples
+
+    minimizer = np.concatenate([solution[-1], solution[:-1].ravel()])
+    x0 = np.concatenate([np.zeros(n_out), 0.5 * rng.standard_normal(n_in * n_out)])
+    return Problem(
+        "matrix_least_squares", layout, x0, loss, minimizer, mu=float(eigs[0]), L=float(eigs[-1]),
+        lrs={"gd": 1.0 / float(eigs[-1]), "momentum": 0.5 / float(eigs[-1]), "adaptive": 0.05},
+    )
+
+
 def rosenbrock() -> Problem:
     """(1 - x)^2 + 100 (y - x^2)^2 from (-1.2, 1): non-convex smoke check, minimizer (1, 1)."""
 
@@ -222,6 +256,7 @@ def all_problems() -> dict[str, Problem]:
             linear_regression(),
             logistic_regression(),
             rosenbrock(),
+            matrix_least_squares(),
         )
     }
 
@@ -237,3 +272,5 @@ def get(name: str) -> Problem:
 
 
 PROBLEM_NAMES = ("quadratic_k10", "quadratic_k1e4", "linear_regression", "logistic_regression", "rosenbrock")
+# with a 2-D leaf of a realistic aspect: checked for rules that are not elementwise (record.GRANULARITIES)
+MATRIX_PROBLEMS = ("matrix_least_squares",)

@@ -23,7 +23,7 @@ from pytest_optim.outcomes import CandidateError, NotApplicable
 from pytest_optim.candidates.selection import Candidate
 from pytest_optim.conformance.capabilities import NotSupported, cause
 from pytest_optim.conformance.checks import Result, failure, base_lr, build, judged, refused, reported
-from pytest_optim.conformance.compare import compare_updates, oracle_updates
+from pytest_optim.conformance.compare import compare_updates, oracle_updates, with_signs
 from pytest_optim.conformance.runner import NotTraceable, call_init, call_update, leaf_paths, replay, replay_run, resolution
 
 STEPS = 5
@@ -47,6 +47,19 @@ def _hp_lr(candidate):
 
 def _as_np(tree):
     return [np.asarray(x, np.float64) for x in jax.tree.leaves(tree)]
+
+
+def _sign_margins(candidate, expected, grads_seq, lr, hp=None):
+    """``expected`` (the candidate's own run, a self-comparison) with the oracle's sign margins for
+    the same gradients, for rules with sign(): two compilations of one rule may round a sign
+    argument near zero to different sides (oracle.Oracle.sign). Unchanged for other rules."""
+    spec = candidate.spec
+    if not spec.oracle.USES_SIGN:
+        return expected
+    g_np = [g if isinstance(g, list) else _as_np(g) for g in grads_seq]
+    zeros = [[np.zeros_like(x) for x in g] for g in g_np]  # the sign arguments do not depend on p
+    full = {**spec.defaults, **(hp or {})}
+    return with_signs(expected, oracle_updates(spec, full, g_np, [lr] * len(g_np), params=zeros))
 
 
 def _against_oracle(candidate, family, what, grads_seq, got, lr, hp, dtype, resolution=None, params=None):
@@ -127,7 +140,10 @@ def mixed_dtypes(candidate: Candidate) -> Result:
 
 
 def pytree_invariance(candidate: Candidate) -> Result:
-    """The nested tree and the same numbers as one flat vector get the same updates."""
+    """The nested tree and the same numbers as one flat vector get the same updates (elementwise rules)."""
+    if candidate.spec.granularity != "element":
+        raise NotApplicable(f"{candidate.spec.name} is a {candidate.spec.granularity}-level rule: its update of an "
+                            "element depends on the rest of its leaf, so a flat vector is a different problem")
     layout = problems.NESTED_8
     what = "nested pytree vs one flat vector, float64"
     lr = _hp_lr(candidate)
@@ -140,6 +156,7 @@ def pytree_invariance(candidate: Candidate) -> Result:
         u_flat, _ = replay(candidate.label, t2, flat, jnp.zeros_like(flat[0]))
     got = [[np.concatenate([np.ravel(x) for x in step])] for step in u_nested]
     expected = [[np.ravel(x) for x in step] for step in u_flat]
+    expected = _sign_margins(candidate, expected, flat, lr)
     rtol = tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float64", STEPS)
     cmp = compare_updates(got, expected, ["<all leaves, flattened>"], rtol, tolerance.floor("float64"))
     if not cmp.passed:
@@ -158,7 +175,8 @@ def permutation_equivariance(candidate: Candidate) -> Result:
         a, _ = replay(candidate.label, build(candidate, lr, {}, "equivariance", what), gs, jnp.zeros(12))
         b, _ = replay(candidate.label, build(candidate, lr, {}, "equivariance", what), [g[perm] for g in gs], jnp.zeros(12))
     rtol = tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float64", STEPS)
-    cmp = compare_updates([[x[0][perm]] for x in a], [[x[0]] for x in b], ["x"], rtol, tolerance.floor("float64"))
+    expected = _sign_margins(candidate, [[x[0]] for x in b], [g[perm] for g in gs], lr)
+    cmp = compare_updates([[x[0][perm]] for x in a], expected, ["x"], rtol, tolerance.floor("float64"))
     if not cmp.passed:
         raise failure(candidate, "equivariance", what, cmp.describe("the permuted run"))
     return Result("equivariance", True, cmp.worst_ratio, cmp.describe())
@@ -171,7 +189,8 @@ SCALE_FREE = {"eps": 0.0, "eps_root": 0.0, "initial_accumulator_value": 0.0}
 def gradient_scale_invariance(candidate: Candidate, factor: float) -> Result:
     """Adaptive methods with eps -> 0: gradients c*g give the same updates as g."""
     spec = candidate.spec
-    hp = {k: v for k, v in SCALE_FREE.items() if k in spec.defaults}
+    free = SCALE_FREE if spec.scale_free is None else spec.scale_free
+    hp = {k: v for k, v in free.items() if k in spec.defaults}
     what = f"gradients x{factor:g} with {hp}, float64"
     lr = _hp_lr(candidate)
     rng = seeding.rng(11)
@@ -180,7 +199,7 @@ def gradient_scale_invariance(candidate: Candidate, factor: float) -> Result:
         a, _ = replay(candidate.label, build(candidate, lr, hp, "invariance", what), gs, jnp.zeros(6))
         b, _ = replay(candidate.label, build(candidate, lr, hp, "invariance", what), [g * factor for g in gs], jnp.zeros(6))
     rtol = tolerance.update_rtol(spec, {**spec.defaults, **hp}, "float64", STEPS)
-    cmp = compare_updates(b, a, ["x"], rtol, tolerance.floor("float64"))
+    cmp = compare_updates(b, _sign_margins(candidate, a, gs, lr, hp), ["x"], rtol, tolerance.floor("float64"))
     if not cmp.passed:
         raise failure(candidate, "invariance", what, cmp.describe("the unscaled run"))
     return Result("invariance", True, cmp.worst_ratio, cmp.describe())
@@ -257,7 +276,8 @@ def jit_matches_eager(candidate: Candidate) -> Result:
     except Exception as exc:  # noqa: BLE001 - the eager run worked: jit is what it refuses
         raise NotSupported("jit", f"update under jax.jit raised {cause(exc)}") from None
     rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float32", STEPS)
-    cmp = compare_updates(got, eager, leaf_paths(params), rtol, tolerance.floor("float32"))
+    cmp = compare_updates(got, _sign_margins(candidate, eager, gs, lr), leaf_paths(params), rtol,
+                          tolerance.floor("float32"))
     if not cmp.passed:
         raise failure(candidate, "tracing", what, cmp.describe("the eager run"))
     return Result("tracing", True, cmp.worst_ratio, cmp.describe())
@@ -288,7 +308,8 @@ def vmap_matches_loop(candidate: Candidate) -> Result:
     got = [[np.asarray(x, np.float64) for x in jax.tree.leaves(u)] for u in got]  # host copies, then slice
     for i in range(batch):
         mine = [[x[i] for x in u] for u in got]
-        cmp = compare_updates(mine, loops[i], leaf_paths(per[i][0]), rtol, tolerance.floor("float32"))
+        cmp = compare_updates(mine, _sign_margins(candidate, loops[i], per[i], lr), leaf_paths(per[i][0]), rtol,
+                              tolerance.floor("float32"))
         if not cmp.passed:
             raise failure(candidate, "tracing", what, f"batch element {i}: " + cmp.describe("the unbatched run"))
     return Result("tracing", True, None, "vmap == loop")
@@ -314,7 +335,8 @@ def scan_matches_eager(candidate: Candidate) -> Result:
     except CandidateError as exc:
         raise failure(candidate, "tracing", what, str(exc)) from None
     rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float64", 30)
-    cmp = compare_updates(a.updates, b.updates, a.paths, rtol, tolerance.floor("float64"))
+    cmp = compare_updates(a.updates, _sign_margins(candidate, b.updates, b.grads, lr), a.paths, rtol,
+                          tolerance.floor("float64"))
     if not cmp.passed:
         raise failure(candidate, "tracing", what, cmp.describe("the eager run"))
     return Result("tracing", True, cmp.worst_ratio, cmp.describe())
@@ -390,7 +412,8 @@ def hyperparameters_as_arrays(candidate: Candidate, traced: bool) -> Result:
             reason = f"building or updating it with {names} as jnp arrays raised {cause(exc)}"
         raise NotSupported(capability, f"takes no {'traced' if traced else 'array'} hyperparameters: {reason}") from None
     rtol = 2 * tolerance.update_rtol(spec, {**spec.defaults, **hp}, "float32", STEPS)
-    cmp = compare_updates(got, ref, leaf_paths(params), rtol, tolerance.floor("float32"))
+    cmp = compare_updates(got, _sign_margins(candidate, ref, gs, lr, hp), leaf_paths(params), rtol,
+                          tolerance.floor("float32"))
     if not cmp.passed:
         raise failure(candidate, "hyperparameters", what, cmp.describe("the Python-float run"))
     return Result("hyperparameters", True, cmp.worst_ratio, cmp.describe())

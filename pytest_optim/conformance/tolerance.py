@@ -6,7 +6,9 @@ With u the unit roundoff of the dtype (eps/2) the relative error of one update i
 
 * ``OPS * u`` for one evaluation of the update expression: at most ~16 roundings (squares,
   EMA products and sums, two bias corrections, sqrt, add eps, divide, lr product, the cast of
-  the result), each contributing at most u (Higham, *Accuracy and Stability*, ch. 3);
+  the result), each contributing at most u (Higham, *Accuracy and Stability*, ch. 3), plus the
+  record's ``extra_ops`` for rules with more arithmetic per element (a norm or a matrix product
+  over n terms: about n more, Higham's gamma_n);
 * ``3 * u * min(t, 1/(1 - beta))`` for each exponential moving average with decay beta:
   the rounding of beta itself, the rounding errors the EMA keeps (they decay like beta^k, so
   at most u / (1 - beta) of them survive, or t of them after t steps) and the bias correction
@@ -75,7 +77,7 @@ def with_reference(spec: Spec, resolution, floor_: float):
 def _rule_rtol(spec: Spec, hp: dict[str, float], dtype: str, steps: int) -> float:
     u = unit_roundoff(dtype)
     u_scalar = min(u, unit_roundoff("float32"))
-    amp = float(OPS)
+    amp = float(OPS) + float(spec.extra_ops)
     scalar_amp = 0.0
     for name in spec.decays:
         memory = 1.0 / max(1.0 - float(hp[name]), 1e-12)

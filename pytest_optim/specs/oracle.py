@@ -12,11 +12,18 @@ alternatives exist so that the diagnoser can say *which* convention a candidate 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 Leaves = list[np.ndarray]
+
+
+class Updates(list):
+    """The oracle's updates, one list of leaves per step, and where a rule takes sign(x): per step
+    and leaf, ``signs[t][i] = (margin, flip)`` or None (see ``Oracle.sign``)."""
+
+    signs: list | None = None
 
 
 @dataclass
@@ -27,9 +34,12 @@ class Oracle:
     a whole leaf at once (a matrix) do the same, and rules that couple leaves override ``step``.
     """
 
+    USES_SIGN: ClassVar[bool] = False  # the rule takes sign() of a computed quantity (see ``sign``)
+
     hp: dict[str, float]
     variant: dict[str, Any] = field(default_factory=dict)
     t: int = 0  # number of updates already made
+    signs: list = field(default_factory=list)  # per leaf, of the last step: (margin, flip) or None
 
     def init(self, leaves: Leaves) -> None:
         self.state = self._init([np.zeros(np.shape(x), np.float64) for x in leaves])
@@ -37,13 +47,31 @@ class Oracle:
     def step(self, grads: Leaves, lr: float, params: Leaves | None = None) -> Leaves:
         self.t += 1
         params = params if params is not None else [None] * len(grads)
+        self.signs = [None] * len(grads)
         out = []
         for i, (g, p) in enumerate(zip(grads, params)):
             g = np.asarray(g, np.float64)
             p = None if p is None else np.asarray(p, np.float64)
+            self._leaf_index = i
             u, self.state[i] = self._leaf(g, self.state[i], self.t, lr, p)
             out.append(u)
         return out
+
+    def sign(self, x: np.ndarray, magnitude: np.ndarray, flip) -> np.ndarray:
+        """``np.sign(x)`` for a rule whose update takes the sign of a computed quantity (Lion, Signum).
+
+        A candidate computes x with rounding errors relative to ``magnitude`` (the scale x was formed
+        from: for an EMA, the largest sum of |terms| it has held), so where |x| is within that
+        rounding of 0 its sign may legitimately differ from the exact one. The oracle records
+        margin = |x| / magnitude and ``flip`` (how much this leaf's update moves when the sign goes
+        from one side to the other: 2 lr for Lion), and the comparison allows ``flip`` wherever
+        margin is within the update's own relative tolerance (compare.compare_updates).
+        """
+        x = np.asarray(x, np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            margin = np.where(magnitude > 0, np.abs(x) / np.where(magnitude > 0, magnitude, 1.0), np.inf)
+        self.signs[self._leaf_index] = (margin, np.broadcast_to(np.abs(np.asarray(flip, np.float64)), x.shape))
+        return np.sign(x)
 
     def _init(self, zeros: Leaves) -> list:
         return [None for _ in zeros]
@@ -77,7 +105,13 @@ def run_oracle(spec, hp: dict[str, float], grads: list[Leaves], lrs: list[float]
     oracle = spec.oracle_for(hp, variant)
     oracle.init(grads[0])
     seq = params if params is not None else [None] * len(grads)
+    out, signs = Updates(), []
     # alternatives such as an off-by-one bias correction divide by zero at step 1: that is their
     # (inf) answer, not a warning for the user
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return [oracle.step(g, lr, p) for g, lr, p in zip(grads, lrs, seq)]
+        for g, lr, p in zip(grads, lrs, seq):
+            out.append(oracle.step(g, lr, p))
+            signs.append(list(oracle.signs))
+    if any(s is not None for step in signs for s in step):
+        out.signs = signs
+    return out

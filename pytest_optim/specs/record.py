@@ -13,6 +13,11 @@ from typing import Any, Callable, Mapping
 
 DATASETS = ("mnist", "cifar10", "imdb")  # the workloads (suites/test_workloads.py)
 STEP_FAMILIES = ("gd", "momentum", "adaptive")  # which of a problem's stable learning rates applies
+# What one element's update depends on: its own history only ("element"), a statistic of its whole
+# leaf ("leaf": LAMB's trust ratio, an RMS clip), or the leaf as a matrix ("matrix": Muon's
+# orthogonalisation, Adafactor's factored moments). Only elementwise rules give a nested tree and
+# the same numbers as one flat vector the same updates.
+GRANULARITIES = ("element", "leaf", "matrix")
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,13 @@ class Spec:
     adaptive: bool = False  # divides by a gradient statistic: scale invariant as eps -> 0
     decays: tuple[str, ...] = ()  # hyperparameters that are EMA decay rates (tolerance model)
     accumulates: bool = False  # keeps a running *sum* (tolerance grows with the step count)
+    granularity: str = "element"  # one of GRANULARITIES
+    # roundings per update beyond tolerance.OPS, for rules with more arithmetic than an elementwise
+    # expression (a norm or matrix product over n terms adds ~n; the derivation goes beside the value)
+    extra_ops: float = 0.0
+    # hyperparameters at which the rule is exactly invariant to scaling the gradients (checked only
+    # for ``adaptive`` rules); None: every eps-like hyperparameter of the record set to 0
+    scale_free: Mapping[str, float] | None = None
     alternatives: tuple[Alternative, ...] = ()
     # conventions that are the same rule for a constant learning rate but differ under schedules;
     # a candidate matching one of them passes the schedule checks, with a note
