@@ -71,6 +71,13 @@ def increment(count: jax.Array) -> jax.Array:
     return jnp.where(count < jnp.iinfo(jnp.int32).max, count + 1, count)
 
 
+def abs_sq(x: jax.Array) -> jax.Array:
+    """|x|^2: x * x for real x, x * conj(x) (real) for complex x, as optax's second moments.
+
+    For real inputs it is the same program as x * x (conj and real are no-ops)."""
+    return (jnp.conj(x) * x).real if jnp.iscomplexobj(x) else x * x
+
+
 def as_compute(grads: Params) -> Params:
     """Each gradient leaf cast to its compute dtype."""
     return jax.tree.map(lambda g: jnp.asarray(g).astype(compute_dtype(g)), grads)

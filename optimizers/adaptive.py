@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from optimizers._base import (
     GradientTransformation,
+    abs_sq as _abs_sq,
     ScalarOrSchedule,
     as_compute,
     increment,
@@ -47,7 +48,7 @@ def adagrad(
     def update_fn(grads, state, params=None):
         del params
         g = as_compute(grads)
-        r = jax.tree.map(lambda r, gi: r + gi * gi, state.accumulator, g)
+        r = jax.tree.map(lambda r, gi: r + _abs_sq(gi), state.accumulator, g)
         direction = jax.tree.map(
             lambda gi, ri: gi / (jnp.sqrt(ri) + jnp.asarray(eps, ri.dtype)), g, r
         )
@@ -77,7 +78,7 @@ def rmsprop(
         del params
         g = as_compute(grads)
         r = jax.tree.map(
-            lambda r, gi: jnp.asarray(decay, r.dtype) * r + jnp.asarray(1 - decay, r.dtype) * gi * gi,
+            lambda r, gi: jnp.asarray(decay, r.dtype) * r + jnp.asarray(1 - decay, r.dtype) * _abs_sq(gi),
             state.accumulator,
             g,
         )

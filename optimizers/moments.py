@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from optimizers._base import (
     GradientTransformation,
+    abs_sq as _abs_sq,
     ScalarOrSchedule,
     as_compute,
     bias_correction_factor,
@@ -61,7 +62,7 @@ def adam(
         g = as_compute(grads)
         t = increment(state.count)
         mu = jax.tree.map(lambda m, gi: _ema(b1, m, gi), state.mu, g)
-        nu = jax.tree.map(lambda v, gi: _ema(b2, v, gi * gi), state.nu, g)
+        nu = jax.tree.map(lambda v, gi: _ema(b2, v, _abs_sq(gi)), state.nu, g)
 
         def direction(m, v):
             m_hat = m / bias_correction_factor(b1, t, m.dtype)
@@ -121,7 +122,7 @@ def nadam(
         g = as_compute(grads)
         t = increment(state.count)
         mu = jax.tree.map(lambda m, gi: _ema(b1, m, gi), state.mu, g)
-        nu = jax.tree.map(lambda v, gi: _ema(b2, v, gi * gi), state.nu, g)
+        nu = jax.tree.map(lambda v, gi: _ema(b2, v, _abs_sq(gi)), state.nu, g)
 
         def direction(m, v, gi):
             dt = m.dtype
@@ -165,7 +166,7 @@ def adabelief(
         # fuse the s update a second time into the direction (reading the old s after the in-place
         # write, hence a copy of s each step: 14 memory passes instead of 11, as optax's adabelief).
         nu = jax.tree.map(
-            lambda s, gi, m: _ema_plus(b2, s, (gi - m) * (gi - m), eps_root),
+            lambda s, gi, m: _ema_plus(b2, s, _abs_sq(gi - m), eps_root),
             state.nu,
             g,
             mu,

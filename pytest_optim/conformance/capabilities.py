@@ -25,6 +25,11 @@ CAPABILITIES: dict[str, str] = {
     "vmap": "init and update under jax.vmap",
     "scan": "update inside jax.lax.scan",
     "sharding": "parameters sharded over several devices",
+    "inject_hyperparams": "the factory wrapped by optax.inject_hyperparams (hyperparameters as traced arrays in "
+                          "the state), under jax.jit",
+    "multi_steps": "wrapped by optax.MultiSteps (gradient accumulation: the update inside lax.cond, the state "
+                   "selected with jnp.where)",
+    "complex": "complex parameters and gradients (complex128 leaves)",
 }
 NAMES: tuple[str, ...] = tuple(CAPABILITIES)
 

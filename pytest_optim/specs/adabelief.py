@@ -82,6 +82,7 @@ SPEC = Spec(
     optax_builder=lambda optax, lr, hp: optax.adabelief(lr, hp["b1"], hp["b2"], hp["eps"], hp["eps_root"]),
     optax_call="optax.adabelief(lr, b1, b2, eps, eps_root)",
     implementation="optimizers:adabelief",
+    complex_rule="modulus",
     adaptive=True,
     decays=("b1", "b2"),
     alternatives=(*c.bias_alternatives(True),

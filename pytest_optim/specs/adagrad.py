@@ -44,6 +44,7 @@ SPEC = Spec(
     optax_builder=lambda optax, lr, hp: optax.adagrad(lr, hp["initial_accumulator_value"], hp["eps"]),
     optax_call="optax.adagrad(lr, initial_accumulator_value, eps)",
     implementation="optimizers:adagrad",
+    complex_rule="modulus",
     optax_exact=False,
     optax_note="optax puts eps inside the sqrt (and returns 0 where the accumulator is 0); "
                "compared at eps=0, where both conventions are the same rule",

@@ -63,6 +63,7 @@ SPEC = Spec(
     optax_builder=lambda optax, lr, hp: optax.adam(lr, hp["b1"], hp["b2"], hp["eps"]),
     optax_call="optax.adam(lr, b1, b2, eps)",
     implementation="optimizers:adam",
+    complex_rule="modulus",
     adaptive=True,
     decays=("b1", "b2"),
     alternatives=(c.EPS_INSIDE, *c.bias_alternatives(True),

@@ -46,6 +46,7 @@ SPEC = Spec(
     optax_builder=lambda optax, lr, hp: optax.adamax(lr, hp["b1"], hp["b2"], hp["eps"]),
     optax_call="optax.adamax(lr, b1, b2, eps)",
     implementation="optimizers:adamax",
+    complex_rule="modulus",
     adaptive=True,
     decays=("b1",),
     alternatives=(*c.bias_alternatives(False),

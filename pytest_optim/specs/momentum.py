@@ -47,6 +47,7 @@ SPEC = Spec(
     optax_builder=lambda optax, lr, hp: optax.sgd(lr, momentum=hp["momentum"]),
     optax_call="optax.sgd(lr, momentum)",
     implementation="optimizers:momentum",
+    complex_rule="linear",
     decays=("momentum",),
     alternatives=(c.DAMPENED, c.FIRST_STEP,
                   Alternative("nesterov_instead", "Nesterov update instead of heavy ball", {"nesterov": True})),

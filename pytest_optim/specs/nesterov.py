@@ -28,6 +28,7 @@ SPEC = Spec(
     optax_builder=lambda optax, lr, hp: optax.sgd(lr, momentum=hp["momentum"], nesterov=True),
     optax_call="optax.sgd(lr, momentum, nesterov=True)",
     implementation="optimizers:nesterov",
+    complex_rule="linear",
     decays=("momentum",),
     alternatives=(c.DAMPENED, c.FIRST_STEP,
                   Alternative("heavy_ball_instead", "plain heavy-ball momentum, no look-ahead", {"nesterov": False})),

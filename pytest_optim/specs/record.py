@@ -88,6 +88,10 @@ class Spec:
     # hyperparameters at which the rule is exactly invariant to scaling the gradients (checked only
     # for ``adaptive`` rules); None: every eps-like hyperparameter of the record set to 0
     scale_free: Mapping[str, float] | None = None
+    # How the rule extends to complex parameters (composition.complex_parameters): "linear" (the
+    # update of a complex leaf is the update of its real view: sgd, momentum), "modulus" (statistics
+    # of |g|^2 = g conj(g), as optax: the update keeps the gradient's phase), or None (not defined).
+    complex_rule: str | None = None
     alternatives: tuple[Alternative, ...] = ()
     # conventions that are the same rule for a constant learning rate but differ under schedules;
     # a candidate matching one of them passes the schedule checks, with a note

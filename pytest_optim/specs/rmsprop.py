@@ -43,6 +43,7 @@ SPEC = Spec(
     optax_builder=lambda optax, lr, hp: optax.rmsprop(lr, hp["decay"], hp["eps"], eps_in_sqrt=False),
     optax_call="optax.rmsprop(lr, decay, eps, eps_in_sqrt=False)",
     implementation="optimizers:rmsprop",
+    complex_rule="modulus",
     adaptive=True,
     decays=("decay",),
     alternatives=(c.EPS_INSIDE,

@@ -26,6 +26,7 @@ SPEC = Spec(
     optax_builder=lambda optax, lr, hp: optax.sgd(lr),
     optax_call="optax.sgd(lr)",
     implementation="optimizers:sgd",
+    complex_rule="linear",
     tuning=Tuning(
         step_family="gd",
         # CI-sized workloads (docs/workloads.md): lr from short sweeps; threshold = measured test
