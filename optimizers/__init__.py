@@ -5,6 +5,7 @@ optax's keyword names; ``REGISTRY`` maps the canonical spec names to them.
 """
 
 from optimizers._base import GradientTransformation
+from optimizers.adadelta import adadelta
 from optimizers.adaptive import adagrad, rmsprop
 from optimizers.moments import adabelief, adam, adamax, nadam
 from optimizers.sgd import momentum, nesterov, sgd
@@ -19,6 +20,7 @@ REGISTRY = {
     "adamax": adamax,
     "nadam": nadam,
     "adabelief": adabelief,
+    "adadelta": adadelta,
 }
 
 __all__ = ["GradientTransformation", "REGISTRY", *REGISTRY]

@@ -214,7 +214,10 @@ def diagnose(spec: Spec, hp: dict, grads, lrs, got, paths, rtol, floor, resoluti
             alt_updates = oracle_updates(spec, hp, grads, lrs, alt.variant, params)
         except Exception:  # noqa: BLE001 - an alternative that cannot run here simply does not match
             continue
-        fit = compare_updates(got, alt_updates, paths, rtol, floor, resolution)
+        try:  # judged as the canonical rule is: a fit only through updates no parameter resolves is none
+            fit = judge(got, alt_updates, paths, rtol, floor, resolution)
+        except BelowResolution:
+            continue
         if not fit.passed:
             continue
         if compare_updates(alt_updates, canonical, paths, rtol, floor, resolution).passed:

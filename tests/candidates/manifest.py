@@ -248,6 +248,24 @@ CANDIDATES = [
               adapter="numpy", rename=_ADABELIEF_PYTORCH_RENAME),
 ]
 
+# The specs added later keep their candidates in one fragment module each (manifest_<spec>.py:
+# CANDIDATES, and the diagnosis keys and bug classes they add). Imported here, after _ok / _bug.
+SPEC_FRAGMENTS = ("adadelta",)
+
+
+def _merge_fragments():
+    import importlib
+
+    global BUG_CLASSES, DIAGNOSES
+    for name in SPEC_FRAGMENTS:
+        fragment = importlib.import_module(f"tests.candidates.manifest_{name}")
+        CANDIDATES.extend(fragment.CANDIDATES)
+        DIAGNOSES += tuple(getattr(fragment, "NEW_DIAGNOSES", ()))
+        BUG_CLASSES += tuple(getattr(fragment, "NEW_BUG_CLASSES", ()))
+
+
+_merge_fragments()
+
 assert all(c.bug_class in BUG_CLASSES for c in CANDIDATES)
 assert all(c.diagnosis is None or c.diagnosis in DIAGNOSES for c in CANDIDATES)
 assert len({c.key for c in CANDIDATES}) == len(CANDIDATES)  # one target may serve several specs
