@@ -6,6 +6,7 @@ optax's keyword names; ``REGISTRY`` maps the canonical spec names to them.
 
 from optimizers._base import GradientTransformation
 from optimizers.adadelta import adadelta
+from optimizers.radam import radam
 from optimizers.adaptive import adagrad, rmsprop
 from optimizers.moments import adabelief, adam, adamax, nadam
 from optimizers.sgd import momentum, nesterov, sgd
@@ -21,6 +22,7 @@ REGISTRY = {
     "nadam": nadam,
     "adabelief": adabelief,
     "adadelta": adadelta,
+    "radam": radam,
 }
 
 __all__ = ["GradientTransformation", "REGISTRY", *REGISTRY]

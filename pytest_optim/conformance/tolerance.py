@@ -8,7 +8,8 @@ With u the unit roundoff of the dtype (eps/2) the relative error of one update i
   EMA products and sums, two bias corrections, sqrt, add eps, divide, lr product, the cast of
   the result), each contributing at most u (Higham, *Accuracy and Stability*, ch. 3), plus the
   record's ``extra_ops`` for rules with more arithmetic per element (a norm or a matrix product
-  over n terms: about n more, Higham's gamma_n);
+  over n terms: about n more, Higham's gamma_n), and ``u_scalar`` times the record's
+  ``scalar_condition(hp)`` for a step-size factor that is an ill-conditioned closed form;
 * ``3 * u * min(t, 1/(1 - beta))`` for each exponential moving average with decay beta:
   the rounding of beta itself, the rounding errors the EMA keeps (they decay like beta^k, so
   at most u / (1 - beta) of them survive, or t of them after t steps) and the bias correction
@@ -85,6 +86,8 @@ def _rule_rtol(spec: Spec, hp: dict[str, float], dtype: str, steps: int) -> floa
         scalar_amp += 3.0 * memory
     if spec.accumulates:
         amp += steps
+    if spec.scalar_condition is not None:
+        scalar_amp += float(spec.scalar_condition({**spec.defaults, **hp}))
     return u * amp + u_scalar * scalar_amp
 
 

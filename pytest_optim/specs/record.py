@@ -85,6 +85,9 @@ class Spec:
     # roundings per update beyond tolerance.OPS, for rules with more arithmetic than an elementwise
     # expression (a norm or matrix product over n terms adds ~n; the derivation goes beside the value)
     extra_ops: float = 0.0
+    # relative error of the rule's scalar coefficients, in units of the scalar roundoff, at hp (a rule
+    # whose step-size factor is an ill-conditioned closed form, RAdam's rho_t); None: well conditioned
+    scalar_condition: Callable[[Mapping[str, float]], float] | None = None
     # hyperparameters at which the rule is exactly invariant to scaling the gradients (checked only
     # for ``adaptive`` rules); None: every eps-like hyperparameter of the record set to 0
     scale_free: Mapping[str, float] | None = None

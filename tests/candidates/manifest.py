@@ -250,7 +250,7 @@ CANDIDATES = [
 
 # The specs added later keep their candidates in one fragment module each (manifest_<spec>.py:
 # CANDIDATES, and the diagnosis keys and bug classes they add). Imported here, after _ok / _bug.
-SPEC_FRAGMENTS = ("adadelta",)
+SPEC_FRAGMENTS = ("adadelta", "radam")
 
 
 def _merge_fragments():
