@@ -6,7 +6,9 @@ optax's keyword names; ``REGISTRY`` maps the canonical spec names to them.
 
 from optimizers._base import GradientTransformation
 from optimizers.adadelta import adadelta
+from optimizers.lion import lion
 from optimizers.radam import radam
+from optimizers.signum import signum
 from optimizers.adaptive import adagrad, rmsprop
 from optimizers.moments import adabelief, adam, adamax, nadam
 from optimizers.sgd import momentum, nesterov, sgd
@@ -23,6 +25,8 @@ REGISTRY = {
     "adabelief": adabelief,
     "adadelta": adadelta,
     "radam": radam,
+    "lion": lion,
+    "signum": signum,
 }
 
 __all__ = ["GradientTransformation", "REGISTRY", *REGISTRY]

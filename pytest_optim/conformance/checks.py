@@ -7,6 +7,7 @@ own tests too (see docs/third-party.md).
 
 from __future__ import annotations
 
+import inspect
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -366,9 +367,14 @@ def first_steps_check(candidate: Candidate, dtype: str) -> Result:
     g2d = np.asarray(np.asarray(g2, dtype), np.float64)
     with reported(candidate, "analytic", what):
         run = replay_run(candidate.label, transform, [as_tree(g1), as_tree(g2)], as_tree(np.zeros(7)))
-    e1, e2 = spec.first_two_updates(spec.defaults, lr, g1d, g2d)
     paths = leaf_paths(as_tree(np.zeros(7)))
     leaves = lambda v: [np.ravel(x) for x in jax.tree.leaves(problems.unflatten(layout, v))]  # noqa: E731
+    # rules with weight decay read the parameters before each step (the candidate's own, in float64)
+    kw = {}
+    if {"p1", "p2"} <= set(inspect.signature(spec.first_two_updates).parameters):
+        flat = lambda tree: np.concatenate([np.ravel(np.asarray(x, np.float64)) for x in tree])  # noqa: E731
+        kw = {"p1": flat(run.params_before[0]), "p2": flat(run.params_before[1])}
+    e1, e2 = spec.first_two_updates(spec.defaults, lr, g1d, g2d, **kw)
     expected = [leaves(e) for e in (e1, e2)]
     got = [[np.ravel(x) for x in step] for step in run.updates]
     resolution = [[np.ravel(x) for x in step] for step in run.resolution]
@@ -415,6 +421,8 @@ def convergence_check(candidate: Candidate, problem_name: str, steps: int) -> Re
     keeps this check of the mathematics free of the optional schedule capability.
     """
     spec = candidate.spec
+    if spec.tuning.convergence_na:
+        raise NotApplicable(spec.tuning.convergence_na)
     lr_scale, eps_per_lr_l = spec.tuning.convergence_lr_scale, spec.tuning.convergence_eps_per_lr_l
     problem = problems.get(problem_name)
     lr = base_lr(candidate, problem.lr_for(spec) * lr_scale)

@@ -299,9 +299,11 @@ def vmap_matches_loop(candidate: Candidate) -> Result:
         state = jax.vmap(transform.init)(params)
         upd = jax.vmap(transform.update)
         got = []
+        p = params
         for g in stacked:
-            u, state = upd(g, state, params)
+            u, state = upd(g, state, p)
             got.append(u)
+            p = jax.tree.map(lambda a, b: a + b, p, u)  # as the loop (replay) does: rules with decay read p
     except Exception as exc:  # noqa: BLE001 - one at a time worked: vmap is what it refuses
         raise NotSupported("vmap", f"init/update under jax.vmap raised {cause(exc)}") from None
     rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float32", STEPS)
@@ -402,9 +404,11 @@ def hyperparameters_as_arrays(candidate: Candidate, traced: bool) -> Result:
                 return candidate.make(lr_, **hps).update(g, s, p)
 
             got = []
+            p = params
             for g in gs:
-                u, state = step(jnp.asarray(lr, jnp.float32), as_arrays, g, state, params)
+                u, state = step(jnp.asarray(lr, jnp.float32), as_arrays, g, state, p)
                 got.append(_as_np(u))
+                p = jax.tree.map(lambda a, b: a + b, p, u)  # as the reference run (replay) does
     except Exception as exc:  # noqa: BLE001 - the Python-float run worked: the arrays are what it refuses
         if traced:
             reason = f"building and updating it inside jax.jit with {names} as traced values raised {cause(exc)}"

@@ -56,6 +56,9 @@ class Tuning:
     convergence_lr_scale: float = 1.0  # multiple of the problem's learning rate for the convergence check
     convergence_eps_per_lr_l: float | None = None  # eps = this * lr * L in the convergence check
     rate_steps: int | None = None  # linear-rate check (GD-type rules only): steps to rate^steps ~ 1e-9
+    # why the rule provably does not settle at x* at any constant learning rate (sign rules end in a
+    # limit cycle of size ~lr): the convergence check is then n/a with this reason
+    convergence_na: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,9 @@ class Spec:
     defaults: dict[str, float]  # every hyperparameter except learning_rate
     varied: dict[str, float]  # a value away from each default that visibly changes the result
     oracle: type  # the float64 NumPy oracle (a pytest_optim.specs.oracle.Oracle subclass)
-    first_two_updates: Callable | None  # (hp, lr, g1, g2) -> (u1, u2), by hand; None in a port run
+    # (hp, lr, g1, g2) -> (u1, u2) by hand; rules with weight decay take p1=, p2= (the parameters
+    # before each step, float64) as well; None in a port run
+    first_two_updates: Callable | None
     optax_builder: Callable | None  # (optax, learning_rate, hp) -> optax's transformation; None in a port run
     optax_call: str  # how the optax reference is built, for people
     implementation: str  # the bundled from-scratch JAX factory, "MODULE:ATTR"
