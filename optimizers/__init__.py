@@ -6,6 +6,7 @@ optax's keyword names; ``REGISTRY`` maps the canonical spec names to them.
 
 from optimizers._base import GradientTransformation
 from optimizers.adadelta import adadelta
+from optimizers.lamb import lamb
 from optimizers.lion import lion
 from optimizers.radam import radam
 from optimizers.signum import signum
@@ -27,6 +28,7 @@ REGISTRY = {
     "radam": radam,
     "lion": lion,
     "signum": signum,
+    "lamb": lamb,
 }
 
 __all__ = ["GradientTransformation", "REGISTRY", *REGISTRY]

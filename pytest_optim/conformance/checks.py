@@ -22,9 +22,10 @@ from pytest_optim.conformance import problems
 
 from pytest_optim.conformance import tolerance
 from pytest_optim.outcomes import CandidateError, CheckFailure, NotApplicable
+from pytest_optim.specs.oracle import reports_allowances
 from pytest_optim.candidates.selection import Candidate
 from pytest_optim.conformance.capabilities import NotSupported, cause
-from pytest_optim.conformance.compare import BelowResolution, diagnose, judge, oracle_updates, with_signs
+from pytest_optim.conformance.compare import BelowResolution, diagnose, judge, oracle_updates, with_allowances
 from pytest_optim.conformance.runner import (call_init, call_update, leaf_paths, replay_run,
                                              replay_scan, trajectory)
 
@@ -249,8 +250,9 @@ def optax_check(candidate: Candidate, regime: Regime) -> Result:
                                     [jnp.asarray(x, regime.dtype) for x in g]) for g in traj.grads]
     expected, _ = replay_scan(reference, grads_seq, params0)
     full_hp = {**spec.defaults, **hp}
-    if spec.oracle.USES_SIGN:  # optax's sign arguments near zero round differently too
-        expected = with_signs(expected, oracle_updates(spec, full_hp, traj.grads, traj.lrs, params=traj.params_before))
+    if reports_allowances(spec):  # optax rounds a sign argument near zero, or a cancelling norm, differently too
+        expected = with_allowances(expected, oracle_updates(spec, full_hp, traj.grads, traj.lrs,
+                                                            params=traj.params_before))
     # Two implementations, each within rtol of the exact rule, differ by at most 2 rtol.
     rtol = 2 * tolerance.update_rtol(spec, full_hp, regime.dtype, regime.steps)
     cmp = judged(candidate, "optax", what, traj.updates, expected, traj.paths, rtol, tolerance.floor(regime.dtype),
@@ -370,10 +372,12 @@ def first_steps_check(candidate: Candidate, dtype: str) -> Result:
     paths = leaf_paths(as_tree(np.zeros(7)))
     leaves = lambda v: [np.ravel(x) for x in jax.tree.leaves(problems.unflatten(layout, v))]  # noqa: E731
     # rules with weight decay read the parameters before each step (the candidate's own, in float64)
-    kw = {}
-    if {"p1", "p2"} <= set(inspect.signature(spec.first_two_updates).parameters):
-        flat = lambda tree: np.concatenate([np.ravel(np.asarray(x, np.float64)) for x in tree])  # noqa: E731
-        kw = {"p1": flat(run.params_before[0]), "p2": flat(run.params_before[1])}
+    # and rules that look at a leaf as a whole (a trust ratio) the sizes the flat vectors are cut into
+    known = inspect.signature(spec.first_two_updates).parameters
+    flat = lambda tree: np.concatenate([np.ravel(np.asarray(x, np.float64)) for x in tree])  # noqa: E731
+    kw = {k: v() for k, v in (("p1", lambda: flat(run.params_before[0])), ("p2", lambda: flat(run.params_before[1])),
+                              ("sizes", lambda: [int(np.size(x)) for x in jax.tree.leaves(as_tree(np.zeros(7)))]))
+          if k in known}
     e1, e2 = spec.first_two_updates(spec.defaults, lr, g1d, g2d, **kw)
     expected = [leaves(e) for e in (e1, e2)]
     got = [[np.ravel(x) for x in step] for step in run.updates]

@@ -90,6 +90,7 @@ def compare_updates(
     worst = 0.0
     first = None
     signs = getattr(expected, "signs", None)
+    spreads = getattr(expected, "spreads", None)
     for leaf_i, path in enumerate(paths):
         g = np.stack([np.asarray(s[leaf_i], np.float64) for s in got]) if steps else np.zeros(0)
         e = np.stack([np.asarray(s[leaf_i], np.float64) for s in expected]) if steps else np.zeros(0)
@@ -101,6 +102,9 @@ def compare_updates(
             tol = tol + np.stack([np.asarray(r[leaf_i], np.float64) for r in resolution]).reshape(g.shape)
         if signs is not None:
             tol = tol + _sign_allowance(signs, leaf_i, g.shape, rtol)
+        if spreads is not None:
+            tol = tol + rtol * np.stack([np.broadcast_to(0.0 if s[leaf_i] is None else s[leaf_i], g.shape[1:])
+                                         for s in spreads])
         with np.errstate(invalid="ignore", over="ignore"):
             ratio = np.abs(g - e) / tol
         bad = ~np.isfinite(g) | ~(ratio <= 1.0)
@@ -137,16 +141,17 @@ def _sign_allowance(signs, leaf_i: int, shape, rtol: float) -> np.ndarray:
     return out
 
 
-def with_signs(updates, like):
-    """``updates`` (another implementation's, for the same gradients) with the sign margins of the
-    oracle's ``like``: two implementations' sign arguments round differently near zero as well."""
-    signs = getattr(like, "signs", None)
-    if signs is None:
+def with_allowances(updates, like):
+    """``updates`` (another implementation's, for the same gradients) with the allowances the oracle's
+    ``like`` reports (sign margins, spreads): two implementations round there as differently as one
+    does from the exact rule."""
+    signs, spreads = getattr(like, "signs", None), getattr(like, "spreads", None)
+    if signs is None and spreads is None:
         return updates
     from pytest_optim.specs.oracle import Updates
 
     out = Updates(updates)
-    out.signs = signs
+    out.signs, out.spreads = signs, spreads
     return out
 
 

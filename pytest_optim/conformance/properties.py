@@ -20,10 +20,11 @@ from pytest_optim.conformance import problems
 
 from pytest_optim.conformance import tolerance
 from pytest_optim.outcomes import CandidateError, NotApplicable
+from pytest_optim.specs.oracle import reports_allowances
 from pytest_optim.candidates.selection import Candidate
 from pytest_optim.conformance.capabilities import NotSupported, cause
 from pytest_optim.conformance.checks import Result, failure, base_lr, build, judged, refused, reported
-from pytest_optim.conformance.compare import compare_updates, oracle_updates, with_signs
+from pytest_optim.conformance.compare import compare_updates, oracle_updates, with_allowances
 from pytest_optim.conformance.runner import NotTraceable, call_init, call_update, leaf_paths, replay, replay_run, resolution
 
 STEPS = 5
@@ -49,17 +50,22 @@ def _as_np(tree):
     return [np.asarray(x, np.float64) for x in jax.tree.leaves(tree)]
 
 
-def _sign_margins(candidate, expected, grads_seq, lr, hp=None):
-    """``expected`` (the candidate's own run, a self-comparison) with the oracle's sign margins for
-    the same gradients, for rules with sign(): two compilations of one rule may round a sign
-    argument near zero to different sides (oracle.Oracle.sign). Unchanged for other rules."""
+def _allowances(candidate, expected, grads_seq, lr, hp=None, params=None):
+    """``expected`` (the candidate's own run, a self-comparison) with the allowances the oracle reports
+    for the same gradients (sign margins, spreads): two compilations of one rule may round a sign
+    argument near zero to different sides, or a cancelling norm differently. Unchanged for other rules."""
     spec = candidate.spec
-    if not spec.oracle.USES_SIGN:
+    if not reports_allowances(spec):
         return expected
     g_np = [g if isinstance(g, list) else _as_np(g) for g in grads_seq]
-    zeros = [[np.zeros_like(x) for x in g] for g in g_np]  # the sign arguments do not depend on p
+    if params is None:  # these runs start at p = 0 and add their own updates (a spread depends on ||p||)
+        p = [np.zeros_like(x) for x in g_np[0]]
+        params = []
+        for u in expected:
+            params.append(p)
+            p = [a + np.asarray(b, np.float64).reshape(a.shape) for a, b in zip(p, u)]
     full = {**spec.defaults, **(hp or {})}
-    return with_signs(expected, oracle_updates(spec, full, g_np, [lr] * len(g_np), params=zeros))
+    return with_allowances(expected, oracle_updates(spec, full, g_np, [lr] * len(g_np), params=params))
 
 
 def _against_oracle(candidate, family, what, grads_seq, got, lr, hp, dtype, resolution=None, params=None):
@@ -156,7 +162,7 @@ def pytree_invariance(candidate: Candidate) -> Result:
         u_flat, _ = replay(candidate.label, t2, flat, jnp.zeros_like(flat[0]))
     got = [[np.concatenate([np.ravel(x) for x in step])] for step in u_nested]
     expected = [[np.ravel(x) for x in step] for step in u_flat]
-    expected = _sign_margins(candidate, expected, flat, lr)
+    expected = _allowances(candidate, expected, flat, lr)
     rtol = tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float64", STEPS)
     cmp = compare_updates(got, expected, ["<all leaves, flattened>"], rtol, tolerance.floor("float64"))
     if not cmp.passed:
@@ -175,7 +181,7 @@ def permutation_equivariance(candidate: Candidate) -> Result:
         a, _ = replay(candidate.label, build(candidate, lr, {}, "equivariance", what), gs, jnp.zeros(12))
         b, _ = replay(candidate.label, build(candidate, lr, {}, "equivariance", what), [g[perm] for g in gs], jnp.zeros(12))
     rtol = tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float64", STEPS)
-    expected = _sign_margins(candidate, [[x[0]] for x in b], [g[perm] for g in gs], lr)
+    expected = _allowances(candidate, [[x[0]] for x in b], [g[perm] for g in gs], lr)
     cmp = compare_updates([[x[0][perm]] for x in a], expected, ["x"], rtol, tolerance.floor("float64"))
     if not cmp.passed:
         raise failure(candidate, "equivariance", what, cmp.describe("the permuted run"))
@@ -199,7 +205,7 @@ def gradient_scale_invariance(candidate: Candidate, factor: float) -> Result:
         a, _ = replay(candidate.label, build(candidate, lr, hp, "invariance", what), gs, jnp.zeros(6))
         b, _ = replay(candidate.label, build(candidate, lr, hp, "invariance", what), [g * factor for g in gs], jnp.zeros(6))
     rtol = tolerance.update_rtol(spec, {**spec.defaults, **hp}, "float64", STEPS)
-    cmp = compare_updates(b, _sign_margins(candidate, a, gs, lr, hp), ["x"], rtol, tolerance.floor("float64"))
+    cmp = compare_updates(b, _allowances(candidate, a, gs, lr, hp), ["x"], rtol, tolerance.floor("float64"))
     if not cmp.passed:
         raise failure(candidate, "invariance", what, cmp.describe("the unscaled run"))
     return Result("invariance", True, cmp.worst_ratio, cmp.describe())
@@ -276,7 +282,7 @@ def jit_matches_eager(candidate: Candidate) -> Result:
     except Exception as exc:  # noqa: BLE001 - the eager run worked: jit is what it refuses
         raise NotSupported("jit", f"update under jax.jit raised {cause(exc)}") from None
     rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float32", STEPS)
-    cmp = compare_updates(got, _sign_margins(candidate, eager, gs, lr), leaf_paths(params), rtol,
+    cmp = compare_updates(got, _allowances(candidate, eager, gs, lr), leaf_paths(params), rtol,
                           tolerance.floor("float32"))
     if not cmp.passed:
         raise failure(candidate, "tracing", what, cmp.describe("the eager run"))
@@ -310,7 +316,7 @@ def vmap_matches_loop(candidate: Candidate) -> Result:
     got = [[np.asarray(x, np.float64) for x in jax.tree.leaves(u)] for u in got]  # host copies, then slice
     for i in range(batch):
         mine = [[x[i] for x in u] for u in got]
-        cmp = compare_updates(mine, _sign_margins(candidate, loops[i], per[i], lr), leaf_paths(per[i][0]), rtol,
+        cmp = compare_updates(mine, _allowances(candidate, loops[i], per[i], lr), leaf_paths(per[i][0]), rtol,
                               tolerance.floor("float32"))
         if not cmp.passed:
             raise failure(candidate, "tracing", what, f"batch element {i}: " + cmp.describe("the unbatched run"))
@@ -337,8 +343,8 @@ def scan_matches_eager(candidate: Candidate) -> Result:
     except CandidateError as exc:
         raise failure(candidate, "tracing", what, str(exc)) from None
     rtol = 2 * tolerance.update_rtol(candidate.spec, candidate.spec.defaults, "float64", 30)
-    cmp = compare_updates(a.updates, _sign_margins(candidate, b.updates, b.grads, lr), a.paths, rtol,
-                          tolerance.floor("float64"))
+    expected = _allowances(candidate, b.updates, b.grads, lr, params=b.params_before)
+    cmp = compare_updates(a.updates, expected, a.paths, rtol, tolerance.floor("float64"))
     if not cmp.passed:
         raise failure(candidate, "tracing", what, cmp.describe("the eager run"))
     return Result("tracing", True, cmp.worst_ratio, cmp.describe())
@@ -416,7 +422,7 @@ def hyperparameters_as_arrays(candidate: Candidate, traced: bool) -> Result:
             reason = f"building or updating it with {names} as jnp arrays raised {cause(exc)}"
         raise NotSupported(capability, f"takes no {'traced' if traced else 'array'} hyperparameters: {reason}") from None
     rtol = 2 * tolerance.update_rtol(spec, {**spec.defaults, **hp}, "float32", STEPS)
-    cmp = compare_updates(got, _sign_margins(candidate, ref, gs, lr, hp), leaf_paths(params), rtol,
+    cmp = compare_updates(got, _allowances(candidate, ref, gs, lr, hp), leaf_paths(params), rtol,
                           tolerance.floor("float32"))
     if not cmp.passed:
         raise failure(candidate, "hyperparameters", what, cmp.describe("the Python-float run"))

@@ -16,7 +16,7 @@ import importlib
 from pytest_optim.specs.record import Alternative, FrameworkNames, Spec, Tuning, resolve_variant
 
 BUILTIN: tuple[str, ...] = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamax", "nadam",
-                            "adabelief", "adadelta", "radam", "lion", "signum")
+                            "adabelief", "adadelta", "radam", "lion", "signum", "lamb")
 SPECS: dict[str, Spec] = {}
 LOADED: list[str] = []  # modules loaded beyond the built-in ones (--optim-spec), in order
 

@@ -20,10 +20,13 @@ Leaves = list[np.ndarray]
 
 
 class Updates(list):
-    """The oracle's updates, one list of leaves per step, and where a rule takes sign(x): per step
-    and leaf, ``signs[t][i] = (margin, flip)`` or None (see ``Oracle.sign``)."""
+    """The oracle's updates, one list of leaves per step, and the allowances beyond the relative
+    rounding model a rule reports: where it takes sign(x), per step and leaf ``signs[t][i] =
+    (margin, flip)`` or None (see ``Oracle.sign``); where it normalises by a norm that cancels,
+    ``spreads[t][i]``, the absolute scale (per unit of rtol) the leaf's update is rounded relative to."""
 
     signs: list | None = None
+    spreads: list | None = None
 
 
 @dataclass
@@ -35,11 +38,15 @@ class Oracle:
     """
 
     USES_SIGN: ClassVar[bool] = False  # the rule takes sign() of a computed quantity (see ``sign``)
+    # the rule sets ``self.spreads`` (per leaf of the last step): the absolute scale its update is
+    # rounded relative to where that exceeds the update itself (a division by a norm that cancels)
+    SPREADS: ClassVar[bool] = False
 
     hp: dict[str, float]
     variant: dict[str, Any] = field(default_factory=dict)
     t: int = 0  # number of updates already made
     signs: list = field(default_factory=list)  # per leaf, of the last step: (margin, flip) or None
+    spreads: list = field(default_factory=list)  # per leaf, of the last step: a scale or None
 
     def init(self, leaves: Leaves) -> None:
         self.state = self._init([np.zeros(np.shape(x), np.float64) for x in leaves])
@@ -48,6 +55,7 @@ class Oracle:
         self.t += 1
         params = params if params is not None else [None] * len(grads)
         self.signs = [None] * len(grads)
+        self.spreads = [None] * len(grads)
         out = []
         for i, (g, p) in enumerate(zip(grads, params)):
             g = np.asarray(g, np.float64)
@@ -105,13 +113,22 @@ def run_oracle(spec, hp: dict[str, float], grads: list[Leaves], lrs: list[float]
     oracle = spec.oracle_for(hp, variant)
     oracle.init(grads[0])
     seq = params if params is not None else [None] * len(grads)
-    out, signs = Updates(), []
+    out, signs, spreads = Updates(), [], []
     # alternatives such as an off-by-one bias correction divide by zero at step 1: that is their
     # (inf) answer, not a warning for the user
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for g, lr, p in zip(grads, lrs, seq):
             out.append(oracle.step(g, lr, p))
-            signs.append(list(oracle.signs))
+            signs.append(list(oracle.signs) or [None] * len(g))
+            spreads.append(list(oracle.spreads) or [None] * len(g))
     if any(s is not None for step in signs for s in step):
         out.signs = signs
+    if any(s is not None for step in spreads for s in step):
+        out.spreads = spreads
     return out
+
+
+def reports_allowances(spec) -> bool:
+    """Whether ``spec``'s oracle reports allowances (sign margins, spreads) that another implementation's
+    updates need beside them when compared (compare.with_allowances)."""
+    return bool(spec.oracle.USES_SIGN or spec.oracle.SPREADS)

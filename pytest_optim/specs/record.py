@@ -70,7 +70,7 @@ class Spec:
     varied: dict[str, float]  # a value away from each default that visibly changes the result
     oracle: type  # the float64 NumPy oracle (a pytest_optim.specs.oracle.Oracle subclass)
     # (hp, lr, g1, g2) -> (u1, u2) by hand; rules with weight decay take p1=, p2= (the parameters
-    # before each step, float64) as well; None in a port run
+    # before each step, float64), leaf-level rules sizes= (the leaf sizes); None in a port run
     first_two_updates: Callable | None
     optax_builder: Callable | None  # (optax, learning_rate, hp) -> optax's transformation; None in a port run
     optax_call: str  # how the optax reference is built, for people

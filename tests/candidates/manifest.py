@@ -250,7 +250,7 @@ CANDIDATES = [
 
 # The specs added later keep their candidates in one fragment module each (manifest_<spec>.py:
 # CANDIDATES, and the diagnosis keys and bug classes they add). Imported here, after _ok / _bug.
-SPEC_FRAGMENTS = ("adadelta", "radam", "lion", "signum")
+SPEC_FRAGMENTS = ("adadelta", "radam", "lion", "signum", "lamb")
 
 
 def _merge_fragments():
