@@ -73,7 +73,8 @@ BROKEN = [
     ("adam_object_state", "multi_steps", NotSupported, "HParams"),
     ("adam_dict_recursion", "frozen", CheckFailure, "optax.MaskedNode()"),
     ("adam_rsqrt", "zero_gradient_leaves", CheckFailure, "non-finite update"),
-    ("adam_complex_gsq", "complex", CheckFailure, "not in the gradient's phase"),
+    ("adam_complex_gsq", "complex", NotSupported, "leave the gradient's phase, as g * g does"),
+    ("adam_real_part_sq", "complex", CheckFailure, "nor the real-view convention"),
 ]
 
 
@@ -86,7 +87,7 @@ def test_broken_candidate_is_caught(name, check, outcome, words):
         assert str(info.value).startswith(f"[{'frozen' if check == 'zero_gradient_leaves' else check}] ")
 
 
-@pytest.mark.parametrize("name", ["adam_float_hparams", "adam_array_fallback", "adam_complex_gsq",
+@pytest.mark.parametrize("name", ["adam_float_hparams", "adam_array_fallback", "adam_complex_gsq", "adam_real_part_sq",
                                   "adam_dict_recursion", "adam_rsqrt"])
 def test_each_defect_is_only_where_it_belongs(name):
     """The single-defect candidates survive the checkpoint (their state is sound)."""

@@ -17,7 +17,9 @@ Each of the others has one defect that a composition check must catch:
   so optax.MaskedNode, which multi_transform puts at the frozen leaves, crashes it (frozen fails);
 * ``adam_rsqrt``: m * rsqrt(v) without eps: a leaf whose gradient is always 0 gets 0 * inf = NaN
   (frozen: zero-gradient leaves fail);
-* ``adam_complex_gsq``: v from g * g, not |g|^2: complex statistics, the update loses its phase
+* ``adam_complex_gsq``: v from g * g, not |g|^2: code for real parameters that never extended the
+  rule to complex ones (complex statistics, the update loses its phase): "not supported"
+* ``adam_real_part_sq``: v from Re(g)^2: in the gradient's phase, wrong modulus: fails
   (complex fails).
 """
 
@@ -62,6 +64,11 @@ def adam(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8):
 
 def adam_complex_gsq(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8):
     return _adam(learning_rate, b1, b2, eps, square=lambda g: g * g)
+
+
+def adam_real_part_sq(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+    """v from Re(g)^2: the modulus convention half-ported (the imaginary part dropped from |g|^2)."""
+    return _adam(learning_rate, b1, b2, eps, square=lambda g: jnp.real(g) ** 2)
 
 
 def adam_python_counter(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8):
