@@ -6,13 +6,17 @@ optax's keyword names; ``REGISTRY`` maps the canonical spec names to them.
 
 from optimizers._base import GradientTransformation
 from optimizers.adadelta import adadelta
+from optimizers.adafactor import adafactor
+from optimizers.adamw import adamw
+from optimizers.adaptive import adagrad, rmsprop
+from optimizers.amsgrad import amsgrad
 from optimizers.lamb import lamb
 from optimizers.lion import lion
-from optimizers.radam import radam
-from optimizers.signum import signum
-from optimizers.adaptive import adagrad, rmsprop
 from optimizers.moments import adabelief, adam, adamax, nadam
+from optimizers.muon import muon
+from optimizers.radam import radam
 from optimizers.sgd import momentum, nesterov, sgd
+from optimizers.signum import signum
 
 REGISTRY = {
     "sgd": sgd,
@@ -24,11 +28,15 @@ REGISTRY = {
     "adamax": adamax,
     "nadam": nadam,
     "adabelief": adabelief,
-    "adadelta": adadelta,
+    "adamw": adamw,
+    "amsgrad": amsgrad,
     "radam": radam,
     "lion": lion,
     "signum": signum,
     "lamb": lamb,
+    "adadelta": adadelta,
+    "adafactor": adafactor,
+    "muon": muon,
 }
 
 __all__ = ["GradientTransformation", "REGISTRY", *REGISTRY]

@@ -26,7 +26,7 @@ def test_matches_oracle(optim_candidate, regime, optim_x64, optim_record):
     optim_record(oracle_check(optim_candidate, regime))
 
 
-# A dense layer's (in, out) kernel beside its bias, for rules that look at a leaf as a whole (a
+# A dense layer's (in, out) = (4, 6) kernel beside its bias, for rules that look at a leaf as a whole (a
 # trust ratio, a factored second moment, an orthogonalised matrix): 300 steps, both dtypes.
 MATRIX = [Regime(p, dtype, steps=300) for p in MATRIX_PROBLEMS for dtype in ("float32", "float64")]
 

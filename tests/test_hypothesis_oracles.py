@@ -68,7 +68,11 @@ def _check_random_inputs(name, data):
     got, _ = replay(name, spec.load_implementation()(lr, **hp), grads, params)
     g_np = [[np.asarray(x, np.float64) for x in jax.tree.leaves(g)] for g in grads]
     full = {**spec.defaults, **hp}
-    expected = oracle_updates(spec, full, g_np, [lr] * steps)
+    before, p = [], [np.zeros_like(x) for x in g_np[0]]  # rules with weight decay read the parameters
+    for u in got:
+        before.append(p)
+        p = [a + np.asarray(b, np.float64).reshape(a.shape) for a, b in zip(p, u)]
+    expected = oracle_updates(spec, full, g_np, [lr] * steps, params=before)
     # the float32 cast of the hyperparameters and lr is part of the rounding budget
     rtol = tolerance.update_rtol(spec, full, dtype, steps)
     cmp = compare_updates(got, expected, leaf_paths(grads[0]), rtol, tolerance.floor(dtype))

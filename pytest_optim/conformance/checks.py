@@ -372,11 +372,12 @@ def first_steps_check(candidate: Candidate, dtype: str) -> Result:
     paths = leaf_paths(as_tree(np.zeros(7)))
     leaves = lambda v: [np.ravel(x) for x in jax.tree.leaves(problems.unflatten(layout, v))]  # noqa: E731
     # rules with weight decay read the parameters before each step (the candidate's own, in float64)
-    # and rules that look at a leaf as a whole (a trust ratio) the sizes the flat vectors are cut into
+    # and rules that look at a leaf as a whole (a trust ratio, a matrix) the sizes or shapes of the leaves
     known = inspect.signature(spec.first_two_updates).parameters
     flat = lambda tree: np.concatenate([np.ravel(np.asarray(x, np.float64)) for x in tree])  # noqa: E731
     kw = {k: v() for k, v in (("p1", lambda: flat(run.params_before[0])), ("p2", lambda: flat(run.params_before[1])),
-                              ("sizes", lambda: [int(np.size(x)) for x in jax.tree.leaves(as_tree(np.zeros(7)))]))
+                              ("sizes", lambda: [int(np.size(x)) for x in jax.tree.leaves(as_tree(np.zeros(7)))]),
+                              ("shapes", lambda: [np.shape(x) for x in jax.tree.leaves(as_tree(np.zeros(7)))]))
           if k in known}
     e1, e2 = spec.first_two_updates(spec.defaults, lr, g1d, g2d, **kw)
     expected = [leaves(e) for e in (e1, e2)]

@@ -91,12 +91,17 @@ def compare_updates(
     first = None
     signs = getattr(expected, "signs", None)
     spreads = getattr(expected, "spreads", None)
+    leaf_scale = getattr(expected, "leaf_scale", False)
     for leaf_i, path in enumerate(paths):
         g = np.stack([np.asarray(s[leaf_i], np.float64) for s in got]) if steps else np.zeros(0)
         e = np.stack([np.asarray(s[leaf_i], np.float64) for s in expected]) if steps else np.zeros(0)
         if g.size == 0:
             continue
-        scale = np.maximum.accumulate(np.abs(e), axis=0) + floor
+        if leaf_scale and e.ndim >= 3:  # a matrix leaf of a matrix-level rule: its largest element so far
+            peak = np.abs(e).reshape(steps, -1).max(axis=1).reshape((steps,) + (1,) * (e.ndim - 1))
+            scale = np.broadcast_to(np.maximum.accumulate(peak, axis=0), e.shape) + floor
+        else:
+            scale = np.maximum.accumulate(np.abs(e), axis=0) + floor
         tol = rtol * scale
         if resolution is not None:
             tol = tol + np.stack([np.asarray(r[leaf_i], np.float64) for r in resolution]).reshape(g.shape)
@@ -146,12 +151,13 @@ def with_allowances(updates, like):
     ``like`` reports (sign margins, spreads): two implementations round there as differently as one
     does from the exact rule."""
     signs, spreads = getattr(like, "signs", None), getattr(like, "spreads", None)
-    if signs is None and spreads is None:
+    leaf_scale = getattr(like, "leaf_scale", False)
+    if signs is None and spreads is None and not leaf_scale:
         return updates
     from pytest_optim.specs.oracle import Updates
 
     out = Updates(updates)
-    out.signs, out.spreads = signs, spreads
+    out.signs, out.spreads, out.leaf_scale = signs, spreads, leaf_scale
     return out
 
 

@@ -200,11 +200,13 @@ def logistic_regression(stream: int = 0, l2: float = 1e-2) -> Problem:
     )
 
 
-def matrix_least_squares(stream: int = 41, n_in: int = 6, n_out: int = 4) -> Problem:
-    """A dense layer fit by least squares: 1/2 mean ||X W + b - Y||^2 with W (in, out) = (6, 4).
+def matrix_least_squares(stream: int = 41, n_in: int = 4, n_out: int = 6) -> Problem:
+    """A dense layer fit by least squares: 1/2 mean ||X W + b - Y||^2 with W (in, out) = (4, 6).
 
     For matrix-level rules (Muon, Adafactor's factored moments, LAMB's per-leaf trust ratio): a
-    2-D leaf in JAX's (in, out) layout beside a 1-D bias. The minimizer is the least-squares solution;
+    2-D leaf in JAX's (in, out) layout beside a 1-D bias; wider than tall (in < out), so a shape
+    scale such as Muon's sqrt(max(1, out/in)) is not 1, and reading the kernel as torch's (out, in)
+    shows. The minimizer is the least-squares solution;
     the Hessian is I_out (x) D'D/n with D = [X, 1], so mu and L are D'D/n's extreme eigenvalues.
     The run's seed draws X, the true weights and the noise (``stream``: see seeding.py).
     """

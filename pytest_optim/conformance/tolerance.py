@@ -16,6 +16,8 @@ With u the unit roundoff of the dtype (eps/2) the relative error of one update i
   1 - beta^t computed from the rounded beta (relative sensitivity t beta^t/(1 - beta^t) <=
   1/(1 - beta)). This is the term behind optax's known float32 drift: for b2 = 0.999 it is
   3 * 6e-8 * 1000 = 1.8e-4, above the 1.5e-5 reported in docs/conventions.md;
+  A decay that changes with the step (Adafactor's 1 - t^-c) has the memory its record's
+  ``decay_memory`` gives;
 * ``u * t`` for a running sum of t positive terms (AdaGrad's accumulator; recursive summation).
 
 The scale of the comparison for each element is the largest |oracle update| it has had so far
@@ -82,6 +84,10 @@ def _rule_rtol(spec: Spec, hp: dict[str, float], dtype: str, steps: int) -> floa
     scalar_amp = 0.0
     for name in spec.decays:
         memory = 1.0 / max(1.0 - float(hp[name]), 1e-12)
+        amp += 3.0 * min(steps, memory)
+        scalar_amp += 3.0 * memory
+    if spec.decay_memory is not None:
+        memory = float(spec.decay_memory({**spec.defaults, **hp}, steps))
         amp += 3.0 * min(steps, memory)
         scalar_amp += 3.0 * memory
     if spec.accumulates:

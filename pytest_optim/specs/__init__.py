@@ -16,7 +16,8 @@ import importlib
 from pytest_optim.specs.record import Alternative, FrameworkNames, Spec, Tuning, resolve_variant
 
 BUILTIN: tuple[str, ...] = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamax", "nadam",
-                            "adabelief", "adadelta", "radam", "lion", "signum", "lamb")
+                            "adabelief", "adamw", "amsgrad", "radam", "lion", "signum", "lamb", "adadelta",
+                            "adafactor", "muon")
 SPECS: dict[str, Spec] = {}
 LOADED: list[str] = []  # modules loaded beyond the built-in ones (--optim-spec), in order
 

@@ -27,6 +27,9 @@ class Updates(list):
 
     signs: list | None = None
     spreads: list | None = None
+    # matrix-level rules (record granularity "matrix"): a matrix product rounds each element relative to
+    # the norm of the whole leaf, not to that element: compare each 2-D leaf on the scale of its largest element
+    leaf_scale: bool = False
 
 
 @dataclass
@@ -125,10 +128,11 @@ def run_oracle(spec, hp: dict[str, float], grads: list[Leaves], lrs: list[float]
         out.signs = signs
     if any(s is not None for step in spreads for s in step):
         out.spreads = spreads
+    out.leaf_scale = spec.granularity == "matrix"
     return out
 
 
 def reports_allowances(spec) -> bool:
     """Whether ``spec``'s oracle reports allowances (sign margins, spreads) that another implementation's
     updates need beside them when compared (compare.with_allowances)."""
-    return bool(spec.oracle.USES_SIGN or spec.oracle.SPREADS)
+    return bool(spec.oracle.USES_SIGN or spec.oracle.SPREADS or spec.granularity == "matrix")

@@ -70,7 +70,8 @@ class Spec:
     varied: dict[str, float]  # a value away from each default that visibly changes the result
     oracle: type  # the float64 NumPy oracle (a pytest_optim.specs.oracle.Oracle subclass)
     # (hp, lr, g1, g2) -> (u1, u2) by hand; rules with weight decay take p1=, p2= (the parameters
-    # before each step, float64), leaf-level rules sizes= (the leaf sizes); None in a port run
+    # before each step, float64), leaf- and matrix-level rules sizes= / shapes= (of the leaves the flat
+    # vectors are cut into); None in a port run
     first_two_updates: Callable | None
     optax_builder: Callable | None  # (optax, learning_rate, hp) -> optax's transformation; None in a port run
     optax_call: str  # how the optax reference is built, for people
@@ -93,6 +94,9 @@ class Spec:
     # relative error of the rule's scalar coefficients, in units of the scalar roundoff, at hp (a rule
     # whose step-size factor is an ill-conditioned closed form, RAdam's rho_t); None: well conditioned
     scalar_condition: Callable[[Mapping[str, float]], float] | None = None
+    # the memory 1/(1 - beta_t) of a step-dependent EMA decay at hp after ``steps`` steps (Adafactor's
+    # beta2_t = 1 - t^-c), for the tolerance model as ``decays`` gives constant decays theirs
+    decay_memory: Callable[[Mapping[str, float], int], float] | None = None
     # hyperparameters at which the rule is exactly invariant to scaling the gradients (checked only
     # for ``adaptive`` rules); None: every eps-like hyperparameter of the record set to 0
     scale_free: Mapping[str, float] | None = None

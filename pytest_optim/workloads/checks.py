@@ -66,8 +66,9 @@ def optax_on_model_check(candidate, workload, lr: float) -> Result:
 
     from pytest_optim.conformance import tolerance
     from pytest_optim.conformance.runner import replay_scan
-    from pytest_optim.conformance.compare import compare_updates
+    from pytest_optim.conformance.compare import compare_updates, oracle_updates, with_allowances
     from pytest_optim.conformance.runner import leaf_paths
+    from pytest_optim.specs.oracle import reports_allowances
 
     spec = candidate.spec
     if spec.optax_builder is None:
@@ -89,7 +90,16 @@ def optax_on_model_check(candidate, workload, lr: float) -> Result:
     treedef = jax.tree.structure(params0)
     grads_seq = [jax.tree.unflatten(treedef, [jnp.asarray(g) for g in gs]) for gs in grads]
     expected, _ = replay_scan(spec.optax_reference(lr, **hp), grads_seq, params0)
-    rtol = 2 * tolerance.update_rtol(spec, {**spec.defaults, **hp}, "float32", steps)
+    full = {**spec.defaults, **hp}
+    if reports_allowances(spec):  # sign margins, spreads, matrix leaves: the oracle's, for the same inputs
+        p = [np.asarray(x, np.float64) for x in jax.tree.leaves(params0)]
+        before = []
+        for u in updates:
+            before.append(p)
+            p = [a + np.asarray(b, np.float64).reshape(a.shape) for a, b in zip(p, u)]
+        expected = with_allowances(expected, oracle_updates(spec, full, [[np.asarray(x, np.float64) for x in g]
+                                                                         for g in grads], [lr] * steps, params=before))
+    rtol = 2 * tolerance.update_rtol(spec, full, "float32", steps)
     cmp = compare_updates(updates, expected, leaf_paths(params0), rtol, tolerance.floor("float32"))
     if not cmp.passed:
         raise failure(candidate, FAMILY, what, cmp.describe(spec.optax_call))

@@ -250,7 +250,7 @@ CANDIDATES = [
 
 # The specs added later keep their candidates in one fragment module each (manifest_<spec>.py:
 # CANDIDATES, and the diagnosis keys and bug classes they add). Imported here, after _ok / _bug.
-SPEC_FRAGMENTS = ("adadelta", "radam", "lion", "signum", "lamb")
+SPEC_FRAGMENTS = ("adamw", "amsgrad", "radam", "lion", "signum", "lamb", "adadelta", "adafactor", "muon")
 
 
 def _merge_fragments():
