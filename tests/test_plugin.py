@@ -26,7 +26,7 @@ GOOD = textwrap.dedent(
         (["--optim=nosuchmod:adam", "--optim-reference=adam"], "cannot import module 'nosuchmod'"),
         (["--optim=mine:nothere", "--optim-reference=adam"], "has no attribute 'nothere'"),
         (["--optim=mine:adam"], "needs --optim-reference=NAME"),
-        (["--optim=mine:adam", "--optim-reference=adamw"], "is not a canonical spec"),
+        (["--optim=mine:adam", "--optim-reference=adam_w"], "is not a canonical spec"),
         (["--optim=broken:adam", "--optim-reference=adam"], "importing 'broken' raised ZeroDivisionError"),
         (["--optim=mine:VALUE", "--optim-reference=adam"], "expected a factory"),
         (["--optim=:adam", "--optim-reference=adam"], "expected MODULE:ATTR"),

@@ -119,7 +119,7 @@ def test_port_of_a_class_no_record_names(pytester):
          "learning_rate is not a setting of a port run"),
         (["--optim=ports:adam", "--optim-reference=torch.optim:Adam", "--optim-hp=b1"], "'b1' is not name=value"),
         (["--optim=ports:adam", "--optim-reference=adam", "--optim-hp=b1=0.9"], "--optim-hp applies to a port run"),
-        (["--optim=ports:adam", "--optim-reference=torch.optim:Adam@adamw"], "'adamw' is not a canonical spec"),
+        (["--optim=ports:adam", "--optim-reference=torch.optim:Adam@adam_w"], "'adam_w' is not a canonical spec"),
         (["--optim=ports:adam", "--optim-reference=ports:READY"], "--optim-reference=ports:READY is a ready-made"),
     ],
     ids=["reference-not-importable", "reference-no-attribute", "hp-unknown-name", "hp-learning-rate", "hp-malformed",

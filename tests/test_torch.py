@@ -45,10 +45,12 @@ USER = textwrap.dedent(
         (["--optim=torch.optim:Adam", "--optim-reference=adam", '--optim-kwargs={"nosuch": 1}'], "takes no 'nosuch'"),
         (["--optim=torch.optim:Adam", "--optim-reference=adam", "--optim-kwargs=[1]"], "expected a JSON object"),
         (["--optim=torch.optim:Adam", "--optim-reference=adam", "--optim-kwargs={x"], "--optim-kwargs={x: not JSON"),
-        (["--optim=torch.optim:Adam@adamw"], "'adamw' is not a canonical spec"),
+        (["--optim=torch.optim:Adam@adam_w"], "'adam_w' is not a canonical spec"),
+        # torch.optim.Muon takes 2-D parameters only; every spec's problems have 1-D and scalar leaves
+        (["--optim=torch.optim:Muon@muon"], "Muon only supports 2D parameters"),
     ],
     ids=["rejects-mapped-keyword", "step-raises", "neither", "rejects-kwargs", "kwargs-not-object", "kwargs-not-json",
-         "unknown-spec-suffix"],
+         "unknown-spec-suffix", "matrix-only-class"],
 )
 def test_misuse_is_one_line_before_anything_runs(pytester, args, message):
     pytester.makepyfile(mine=USER)

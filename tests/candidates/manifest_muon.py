@@ -59,9 +59,8 @@ CANDIDATES = [
     # ----------------------------------------------------------------- the real libraries, as they are
     Candidate("optax.contrib:muon", "muon", "pass", None, "correct", None, "optax.contrib.muon, no wrapper",
               notes="measured 57 passed, 0 failed beyond the 3 core-change checks, 2 n/a"),
-    Candidate("torch.optim:Muon", "muon", "fail", "torch.optim.Muon refuses the harness's 1-D leaves",
-              "pytree", notes="start-up UsageError: the adapter's one-step probe on 3 float32 parameters raises "
-              "ValueError: Muon only supports 2D parameters"),
+    # torch.optim.Muon is not here: it refuses the harness's 1-D leaves at start-up, one line and exit
+    # status 4 (tests/test_torch.py::test_misuse_is_one_line_before_anything_runs[matrix-only-class])
     Candidate("keras.optimizers:Muon", "muon", "fail", "keras.optimizers.Muon: heavy-ball momentum, Moonlight scale, "
               "eps-hat Adam without Nesterov on the vectors", "momentum-convention",
               notes="measured 11 passed, 46 failed, 5 n/a; several conventions at once: 'no known convention' in 40 failures, [plain_adam_leaves] in 1"),
