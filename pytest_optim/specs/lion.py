@@ -160,7 +160,7 @@ SPEC = Spec(
         # sign steps move every coordinate by lr: the problems' "adaptive" rate (0.05 on the
         # quadratics), as for Adam, whose steps are also ~lr per coordinate
         step_family="adaptive",
-        # lr from a sweep (1e-4 .. 1.5e-3; docs/fragments/lion.md), 3-10x below adam's as Chen et al. advise
+        # lr from a sweep (1e-4 .. 1.5e-3; docs/workloads.md), 3-10x below adam's as Chen et al. advise
         workload_lr={"mnist": 6e-4, "cifar10": 1e-3, "imdb": 6e-4},
         thresholds={"mnist": 0.90,  # measured 92.08 %, margin 2.1
                     "cifar10": 0.32,  # measured 38.9 %, margin 6.9

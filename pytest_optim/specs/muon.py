@@ -284,7 +284,7 @@ SPEC = Spec(
     adaptive=True,  # X/||X|| and Adam's m/sqrt(v): invariant to the gradients' scale at eps = 0 (weight_decay 0)
     decays=("beta", "adam_b1", "adam_b2"),
     granularity="matrix",
-    # extra_ops, derived (at the defaults; docs/fragments/muon.md has the measurements). Write O = F(X), F the
+    # extra_ops, derived (at the defaults; measured figures below). Write O = F(X), F the
     # normalisation X/(||X||_F + eps) followed by the five quintic steps, p(s) = a s + b s^3 + c s^5.
     # (1) Conditioning. On inputs of unit Frobenius norm F maps X = U S V^T to U p^5(S) V^T, and its Frechet
     #     derivative is bounded by the largest of |(p^5)'(s)|, the divided differences of p^5 and p^5(s)/s

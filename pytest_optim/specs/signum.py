@@ -21,7 +21,7 @@ sign_sgd. ``optax.sign_sgd(learning_rate)`` takes no ``beta``: the harness build
 the spec's hyperparameters by keyword, so ``--optim=optax:sign_sgd@signum`` fails at build (TypeError,
 "takes no beta"). sign_sgd is checked as signum at beta = 0 through the port run
 ``--optim=tests.candidates.correct_signum:optax_sign_sgd --optim-reference=optimizers.signum:signum@signum
---optim-hp=beta=0`` (the wrapper swallows beta, as user code with **kwargs does; docs/fragments/signum.md).
+--optim-hp=beta=0`` (the wrapper swallows beta, as user code with **kwargs does; docs/conventions.md).
 
 Tolerance of the sign (oracle.Oracle.sign): v_t is an EMA; step k rounds it by ~2 u S_k with
 S_k = |beta v_(k-1)| + |(1 - beta) g_k|, and the error of step k decays like beta^(t-k), so the
@@ -81,8 +81,7 @@ def first_two_updates(hp, lr, g1, g2):
     return -lr * np.sign(g1), -lr * np.sign(beta * g1 + g2)
 
 
-# n/a for sign rules (see specs/lion.py, SIGN_RULE_CONVERGENCE; signum at lr 0.05 on quadratic_k10: in
-# docs/fragments/signum.md)
+# n/a for sign rules (see specs/lion.py, SIGN_RULE_CONVERGENCE)
 
 
 SPEC = Spec(
@@ -119,7 +118,7 @@ SPEC = Spec(
     tuning=Tuning(
         convergence_na=SIGN_RULE_CONVERGENCE.format(name="signum"),
         step_family="adaptive",  # steps of lr per coordinate, as lion (specs/lion.py)
-        # lr from a sweep (1e-4 .. 1.5e-3; docs/fragments/signum.md)
+        # lr from a sweep (1e-4 .. 1.5e-3; docs/workloads.md)
         workload_lr={"mnist": 6e-4, "cifar10": 1e-3, "imdb": 6e-4},
         thresholds={"mnist": 0.91,  # measured 93.40 %, margin 2.4
                     "cifar10": 0.32,  # measured 38.9 %, margin 6.9

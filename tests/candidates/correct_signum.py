@@ -64,7 +64,7 @@ def signum_flat(learning_rate, beta=0.9, **kwargs):
 def optax_sign_sgd(learning_rate, beta=0.0, **kwargs):
     """optax.sign_sgd, which takes no momentum: signum at beta = 0 (beta swallowed, as **kwargs code does).
 
-    Check it as signum at beta = 0 with a port run (docs/fragments/signum.md):
+    Check it as signum at beta = 0 with a port run (docs/conventions.md):
     --optim=tests.candidates.correct_signum:optax_sign_sgd --optim-reference=optimizers.signum:signum@signum
     --optim-hp=beta=0. Against the spec at its default beta = 0.9 it is the convention [sign_sgd].
     """

@@ -1,6 +1,6 @@
 """Candidates of the "lamb" spec and what the harness must conclude about each (wired in by manifest.py).
 
-Verdicts below were measured with ``--optim=TARGET@lamb`` (see docs/fragments/lamb.md); the
+Verdicts below were measured with ``--optim=TARGET@lamb`` (docs/conventions.md has the library verdicts); the
 convergence family is n/a for every LAMB (the trust ratio fixes each leaf's step norm at
 lr*||p||, so no constant learning rate settles at x*).
 """

@@ -1,10 +1,9 @@
 """Candidates for the "signum" spec (Bernstein et al. Algorithm 3; signSGD at beta = 0) and the
-verdicts measured for them (``--optim=TARGET@signum --optim-spec=pytest_optim.specs.signum``, with
-Tuning.convergence_na, docs/fragments/signum.md).
+verdicts measured for them (``--optim=TARGET@signum``; tests/test_mutants.py asserts them).
 
 optax.sign_sgd takes no ``beta``: ``optax:sign_sgd@signum`` fails at build (TypeError) in every
 check. It is checked as signum at beta = 0 by a port run of the wrapper below against the bundled
-signum (docs/fragments/signum.md), and against the spec at its defaults it is [sign_sgd].
+signum (docs/conventions.md), and against the spec at its defaults it is [sign_sgd].
 """
 
 from tests.candidates.manifest import Candidate, _bug, _ok
