@@ -48,6 +48,8 @@ CANDIDATES = [
               "(factorized._decay_rate_pow rounds t^-0.8 in float32)"),
     Candidate("torch.optim:Adafactor", "adafactor", "fail", "torch.optim.Adafactor: rho_t = min(lr, 1/sqrt(t)), "
               "eps1 clamps", "relative-step", "relative_step_cap", notes="the real library, as it is"),
-    Candidate("keras.optimizers:Adafactor", "adafactor", "fail", "keras.optimizers.Adafactor: rho_t = min(lr, 1/sqrt(t))",
-              "relative-step", "relative_step_cap", notes="the real library, as it is"),
+    # Its relative-step cap shows only in the 2000-step float64 regime, where its learning rate, kept in a
+    # float32 variable (about 2e-8 off from step 1 in every float64 regime), already fails unexplained.
+    Candidate("keras.optimizers:Adafactor", "adafactor", "fail", "keras.optimizers.Adafactor: rho_t = min(lr, 1/sqrt(t)), "
+              "learning rate in a float32 variable", "relative-step", None, notes="the real library, as it is"),
 ]

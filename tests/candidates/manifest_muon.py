@@ -15,8 +15,12 @@ _TINY = "only through eps: visible in the tiny-gradient (x1e-6) regimes and with
 
 CANDIDATES = [
     # ----------------------------------------------------------------- correct (expect pass)
-    _ok("correct_muon:Muon", "muon", "class with methods, dict state, constant float lr, **kwargs; transposes tall "
-        "matrices", notes="schedules and traced hyperparameters: not supported (float(learning_rate) at build)"),
+    # The rule right, in a style people write (a class, dict state, constant float lr, **kwargs, tall
+    # matrices transposed for the iteration), and one real defect: its state is created with
+    # jnp.zeros(shape), so on sharded parameters every device holds all of it (docs/checks.md, sharding).
+    _bug("correct_muon:Muon", "muon", "state created with jnp.zeros(shape): replicated on every device, not sharded "
+         "like its parameter", "sharding",
+         notes="passes every other check; schedules and traced hyperparameters: not supported (float(learning_rate))"),
     _ok("correct_muon:muon_optax_partition", "muon", "optax.partition: own NS transform written on the right "
         "(X (b XtX + c (XtX)^2), no transposition) + add_decayed_weights, optax.nadam for the other leaves"),
     _ok("correct_muon:muon_optax_contrib", "muon", "optax.contrib.muon fed float32 (float32 statistics for narrow leaves)"),
@@ -68,4 +72,4 @@ CANDIDATES = [
 
 NEW_DIAGNOSES = ("uncorrected_momentum", "heavy_ball_momentum", "no_nesterov", "transposed_layout", "match_rms_adamw",
                  "norm_clamp", "spectral_normalisation", "svd_polar", "cubic_newton_schulz", "plain_adam_leaves")
-NEW_BUG_CLASSES = ("muon-shape-scale", "muon-normalisation", "muon-orthogonalisation")
+NEW_BUG_CLASSES = ("muon-shape-scale", "muon-normalisation", "muon-orthogonalisation", "sharding")
