@@ -5,32 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from optimizers._base import (
-    GradientTransformation,
-    ScalarOrSchedule,
-    as_compute,
-    bias_correction_factor,
-    increment,
-    learning_rate_at,
-    scale_and_cast,
-)
-from optimizers.moments import MomentsState, _ema, _init
-
-
-def adam_direction(m, v_hat_source, t, b1: float, b2: float, eps: float):
-    """m_hat / (sqrt(v / (1 - b2^t)) + eps) for one leaf (m, v in their compute dtype, t 1-based)."""
-    m_hat = m / bias_correction_factor(b1, t, m.dtype)
-    v_hat = v_hat_source / bias_correction_factor(b2, t, v_hat_source.dtype)
-    return m_hat / (jnp.sqrt(v_hat) + jnp.asarray(eps, v_hat_source.dtype))
-
-
-def moments(grads, state, b1: float, b2: float):
-    """The gradients in their compute dtype, the 1-based step and Adam's two EMAs."""
-    g = as_compute(grads)
-    t = increment(state.count)
-    mu = jax.tree.map(lambda m, gi: _ema(b1, m, gi), state.mu, g)
-    nu = jax.tree.map(lambda v, gi: _ema(b2, v, gi * gi), state.nu, g)
-    return g, t, mu, nu
+from optimizers._base import GradientTransformation, ScalarOrSchedule, learning_rate_at, scale_and_cast
+from optimizers.moments import MomentsState, _init, adam_direction, adam_moments
 
 
 def adamw(
@@ -56,7 +32,7 @@ def adamw(
     def update_fn(grads, state, params=None):
         if params is None:
             raise ValueError("adamw: update(grads, state, params) needs the parameters for the weight decay")
-        _, t, mu, nu = moments(grads, state, b1, b2)
+        _, t, mu, nu = adam_moments(grads, state, b1, b2)
 
         def direction(m, v, p):
             dt = m.dtype

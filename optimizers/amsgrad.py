@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from optimizers._base import GradientTransformation, ScalarOrSchedule, learning_rate_at, scale_and_cast, zeros_like_compute
-from optimizers.adamw import adam_direction, moments
+from optimizers.moments import adam_direction, adam_moments
 
 
 class AmsgradState(NamedTuple):
@@ -41,7 +41,7 @@ def amsgrad(
 
     def update_fn(grads, state, params=None):
         del params
-        _, t, mu, nu = moments(grads, state, b1, b2)
+        _, t, mu, nu = adam_moments(grads, state, b1, b2)
         nu_max = jax.tree.map(jnp.maximum, state.nu_max, nu)
         direction = jax.tree.map(lambda m, v: adam_direction(m, v, t, b1, b2, eps), mu, nu_max)
         lr = learning_rate_at(learning_rate, state.count)

@@ -42,6 +42,22 @@ def _init(params):
     )
 
 
+def adam_moments(grads, state, b1: float, b2: float):
+    """The gradients in their compute dtype, the 1-based step and Adam's two EMAs (of g and |g|^2)."""
+    g = as_compute(grads)
+    t = increment(state.count)
+    mu = jax.tree.map(lambda m, gi: _ema(b1, m, gi), state.mu, g)
+    nu = jax.tree.map(lambda v, gi: _ema(b2, v, _abs_sq(gi)), state.nu, g)
+    return g, t, mu, nu
+
+
+def adam_direction(m, v, t, b1: float, b2: float, eps: float):
+    """m_hat / (sqrt(v / (1 - b2^t)) + eps) for one leaf (m, v in their compute dtype, t 1-based)."""
+    m_hat = m / bias_correction_factor(b1, t, m.dtype)
+    v_hat = v / bias_correction_factor(b2, t, v.dtype)
+    return m_hat / (jnp.sqrt(v_hat) + jnp.asarray(eps, v.dtype))
+
+
 def adam(
     learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
 ) -> GradientTransformation:
@@ -59,19 +75,10 @@ def adam(
 
     def update_fn(grads, state, params=None):
         del params
-        g = as_compute(grads)
-        t = increment(state.count)
-        mu = jax.tree.map(lambda m, gi: _ema(b1, m, gi), state.mu, g)
-        nu = jax.tree.map(lambda v, gi: _ema(b2, v, _abs_sq(gi)), state.nu, g)
-
-        def direction(m, v):
-            m_hat = m / bias_correction_factor(b1, t, m.dtype)
-            v_hat = v / bias_correction_factor(b2, t, v.dtype)
-            return m_hat / (jnp.sqrt(v_hat) + jnp.asarray(eps, v.dtype))
-
+        _, t, mu, nu = adam_moments(grads, state, b1, b2)
+        direction = jax.tree.map(lambda m, v: adam_direction(m, v, t, b1, b2, eps), mu, nu)
         lr = learning_rate_at(learning_rate, state.count)
-        updates = scale_and_cast(jax.tree.map(direction, mu, nu), grads, lr)
-        return updates, MomentsState(count=t, mu=mu, nu=nu)
+        return scale_and_cast(direction, grads, lr), MomentsState(count=t, mu=mu, nu=nu)
 
     return GradientTransformation(_init, update_fn)
 
