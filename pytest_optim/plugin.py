@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_optim import option_checks, seeding
+from pytest_optim import compile_mode, option_checks, seeding
 from pytest_optim.reporting import report as _report
 from pytest_optim.specs import BUILTIN
 from pytest_optim.outcomes import CheckFailure, NotApplicable, UsageError
 from pytest_optim.candidates.selection import Candidate, parse_selection
 
 CANDIDATES = pytest.StashKey[list]()
+COMPILE = pytest.StashKey[str]()
 REQUIRED = pytest.StashKey[frozenset]()
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 
@@ -99,6 +100,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
     workload_options.add_options(group)
     bench_options.add_options(group)
+    compile_mode.add_option(group)
 
 
 def _selection(config: pytest.Config) -> tuple[str | None, bool]:
@@ -144,6 +146,7 @@ def pytest_configure(config: pytest.Config) -> None:
         import jax
 
         jax.config.update("jax_enable_x64", True)
+    config.stash[COMPILE] = compile_mode.configure(config)
     if explicit and config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(SUITES_DIR)]
     config.pluginmanager.register(_report.ReportPlugin(config), "optim-report")
@@ -215,6 +218,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"x64 {'on' if jax.config.jax_enable_x64 else 'off'}, seed {config.getoption('optim_seed')}, "
         f"required capabilities: {', '.join(required) or 'none'}"
         + (" (bundled optimizers: all)" if any(c.bundled for c in candidates) else ""),
+        f"optim: compile {config.stash.get(COMPILE, 'as configured')}",
     ]
 
 

@@ -37,6 +37,7 @@ GOOD = textwrap.dedent(
         (["--optim=sgd", "--optim-timeout=-5"], "--optim-timeout=-5.0: must be at least 0"),
         (["--optim=sgd", "--optim-bench-rounds=0"], "--optim-bench-rounds=0: must be at least 1"),
         (["--optim=sgd", "--optim-bench=huge"], "invalid choice: 'huge'"),
+        (["--optim=sgd", "--optim-compile=slow"], "invalid choice: 'slow'"),
         (["--optim=sgd", "--optim-report=out.html"], "unknown report format '.html'"),
         (["--optim=sgd", "--optim-bench-plot=plot.bmpx"], "unknown plot format '.bmpx'"),
         (["--optim=sgd", "--optim-bench-plot=/proc/nope/b.png"], "--optim-bench-plot=/proc/nope/b.png: cannot write"),
@@ -49,7 +50,7 @@ GOOD = textwrap.dedent(
     ],
     ids=["unknown", "empty", "no-module", "no-attr", "no-reference", "bad-reference",
          "import-raises", "not-callable", "malformed", "reference-for-bundled", "report-unwritable",
-         "bad-seed", "negative-seed", "negative-timeout", "zero-rounds", "bench-mode", "report-format",
+         "bad-seed", "negative-seed", "negative-timeout", "zero-rounds", "bench-mode", "compile-mode", "report-format",
          "plot-format", "plot-unwritable", "plots-unwritable", "plots-is-file", "two-bench-json",
          "unknown-capability", "spec-no-module", "spec-no-record"],
 )
@@ -89,6 +90,40 @@ def test_disabled_with_p_no_optim(pytester):
     result = pytester.runpytest_subprocess("-p", "no:optim")
     result.assert_outcomes(passed=1)
     assert "optim:" not in result.stdout.str()
+
+
+SHOW_COMPILE_MODE = """
+import os, jax
+def test_mode():
+    print("MODE", os.environ.get("XLA_FLAGS"), jax.config.read("jax_disable_most_optimizations"))
+"""
+
+
+@pytest.mark.parametrize("args, flags, disabled, header", [
+    ([], "--xla_cpu_use_fusion_emitters=false", True, "compile fast (jax_disable_most_optimizations, XLA_FLAGS"),
+    (["--optim-compile=as-configured"], "None", False, "compile as configured"),
+    (["--optim-bench=smoke"], "None", False, "compile as configured (benchmarks measure run time)"),
+], ids=["fast", "as-configured", "benchmarks"])
+def test_compile_mode_reaches_jax_and_the_processes_it_starts(pytester, monkeypatch, args, flags, disabled, header):
+    """--optim-compile=fast (the default) sets JAX's flag and XLA_FLAGS (inherited by xdist workers and
+    subprocesses); as-configured, or a benchmark run, leaves both alone."""
+    monkeypatch.delenv("XLA_FLAGS", raising=False)  # this run's own, inherited otherwise
+    pytester.makepyfile(test_mode=SHOW_COMPILE_MODE)
+    result = pytester.runpytest_subprocess("--optim=sgd", "-s", "test_mode.py", *args)
+    result.assert_outcomes(passed=1)
+    out = result.stdout.str()
+    assert f"MODE {flags} {disabled}" in out and f"optim: {header}" in out, out
+
+
+def test_compile_mode_uses_only_flags_this_xla_accepts():
+    """XLA aborts on a flag it does not know: a flag is used only after a child process started with it."""
+    from types import SimpleNamespace
+
+    from pytest_optim.compile_mode import FAST_XLA_FLAGS, _accepted
+
+    no_cache = SimpleNamespace(cache=None)
+    assert _accepted(no_cache, list(FAST_XLA_FLAGS))
+    assert not _accepted(no_cache, ["--xla_no_such_flag_of_any_release=true"])
 
 
 def test_help_lists_the_optim_group(pytester):

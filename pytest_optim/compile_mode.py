@@ -1,0 +1,91 @@
+"""--optim-compile: how XLA compiles the conformance checks' programs.
+
+A conformance run compiles a few hundred small programs per candidate (one ``lax.scan`` trajectory
+per regime, the problems' gradients, JAX's eager ops) and runs each for milliseconds, so XLA's
+compile time is most of its wall time. ``fast`` (the default) asks XLA to compile quickly rather
+than to emit fast code: ``jax_disable_most_optimizations`` (backend optimisation level 0, no
+expensive LLVM passes) and, through ``XLA_FLAGS``, the CPU backend's classic elemental code path
+instead of its MLIR fusion emitters, whose fixed cost per program is about half of each compile.
+Measured on a 2-core CPU (jax 0.10.2): one candidate's ~60 checks 29 s -> 16 s.
+
+The verdicts do not depend on it: every tolerance is derived for any correct evaluation order of
+the candidate's own formula (no check assumes a particular fusion), and the bundled optimizers'
+report is the same in both modes (docs/timings.md). Benchmarks measure run time, so a run with
+``--optim-bench`` always compiles as configured.
+
+XLA aborts the process on a flag it does not know, and its flags change between releases, so a
+flag is used only after a child process has started XLA with it (once per jaxlib version; the
+answer is kept in pytest's cache).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+MODES = ("fast", "as-configured")
+FAST_XLA_FLAGS = ("--xla_cpu_use_fusion_emitters=false",)
+_CACHE_KEY = "optim/xla-flags-accepted"
+
+
+def add_option(group: pytest.OptionGroup) -> None:
+    group.addoption(
+        "--optim-compile", metavar="|".join(MODES), default="fast", choices=MODES,
+        help="'fast' (default): XLA compiles the checks' many small programs for compile speed, not run "
+        "speed (jax_disable_most_optimizations; on CPU the classic code path instead of the MLIR fusion "
+        "emitters), about twice as fast per candidate; verdicts do not depend on it. 'as-configured': "
+        "JAX and XLA_FLAGS as they are. Runs with --optim-bench always compile as configured.",
+    )
+
+
+def configure(config: pytest.Config) -> str:
+    """Apply the mode for this process and the processes it starts; returns what the header says."""
+    if config.getoption("optim_compile") != "fast":
+        return "as configured"
+    if config.getoption("optim_bench", None):
+        return "as configured (benchmarks measure run time)"
+    import jax
+
+    saved_flags, saved_opt = os.environ.get("XLA_FLAGS"), jax.config.read("jax_disable_most_optimizations")
+
+    def restore() -> None:  # an in-process pytester run leaves nothing behind
+        jax.config.update("jax_disable_most_optimizations", saved_opt)
+        if saved_flags is None:
+            os.environ.pop("XLA_FLAGS", None)
+        else:
+            os.environ["XLA_FLAGS"] = saved_flags
+
+    config.add_cleanup(restore)
+    jax.config.update("jax_disable_most_optimizations", True)
+    present = (saved_flags or "").split()
+    # a flag the user set (to either value) is theirs; processes this one started inherit ours
+    missing = [f for f in FAST_XLA_FLAGS if not any(p.split("=")[0] == f.split("=")[0] for p in present)]
+    if missing and _accepted(config, missing):
+        os.environ["XLA_FLAGS"] = " ".join(present + missing)
+    elif missing:
+        return "fast (jax_disable_most_optimizations; this XLA does not know " + " ".join(missing) + ")"
+    return "fast (jax_disable_most_optimizations, XLA_FLAGS " + " ".join(FAST_XLA_FLAGS) + ")"
+
+
+def _accepted(config: pytest.Config, flags: list[str]) -> bool:
+    """Whether XLA starts with ``flags``: asked of a child process (XLA aborts on an unknown flag)."""
+    from importlib.metadata import version
+
+    key = f"{version('jaxlib')} {' '.join(flags)}"
+    cache = getattr(config, "cache", None)
+    known = cache.get(_CACHE_KEY, {}) if cache is not None else {}
+    if key not in known:
+        env = dict(os.environ, XLA_FLAGS=" ".join([os.environ.get("XLA_FLAGS", "")] + flags).strip(),
+                   JAX_PLATFORMS="cpu")
+        probe = "import jax, jax.numpy as jnp; jnp.zeros(2).block_until_ready()"
+        try:
+            known[key] = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                                        timeout=120).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            known[key] = False
+        if cache is not None:
+            cache.set(_CACHE_KEY, known)
+    return bool(known[key])
