@@ -29,6 +29,7 @@ import pytest
 MODES = ("fast", "as-configured")
 FAST_XLA_FLAGS = ("--xla_cpu_use_fusion_emitters=false",)
 _CACHE_KEY = "optim/xla-flags-accepted"
+_JAX_ENV = "JAX_DISABLE_MOST_OPTIMIZATIONS"  # read by JAX when it is imported
 
 
 def add_option(group: pytest.OptionGroup) -> None:
@@ -49,17 +50,21 @@ def configure(config: pytest.Config) -> str:
         return "as configured (benchmarks measure run time)"
     import jax
 
-    saved_flags, saved_opt = os.environ.get("XLA_FLAGS"), jax.config.read("jax_disable_most_optimizations")
+    saved_env = {k: os.environ.get(k) for k in ("XLA_FLAGS", _JAX_ENV)}
+    saved_opt = jax.config.read("jax_disable_most_optimizations")
 
     def restore() -> None:  # an in-process pytester run leaves nothing behind
         jax.config.update("jax_disable_most_optimizations", saved_opt)
-        if saved_flags is None:
-            os.environ.pop("XLA_FLAGS", None)
-        else:
-            os.environ["XLA_FLAGS"] = saved_flags
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
     config.add_cleanup(restore)
-    jax.config.update("jax_disable_most_optimizations", True)
+    jax.config.update("jax_disable_most_optimizations", True)  # this process (JAX is imported)
+    os.environ[_JAX_ENV] = "1"  # and the ones it starts: the sharding check's, a mutation score's
+    saved_flags = saved_env["XLA_FLAGS"]
     present = (saved_flags or "").split()
     # a flag the user set (to either value) is theirs; processes this one started inherit ours
     missing = [f for f in FAST_XLA_FLAGS if not any(p.split("=")[0] == f.split("=")[0] for p in present)]

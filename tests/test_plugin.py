@@ -95,19 +95,21 @@ def test_disabled_with_p_no_optim(pytester):
 SHOW_COMPILE_MODE = """
 import os, jax
 def test_mode():
-    print("MODE", os.environ.get("XLA_FLAGS"), jax.config.read("jax_disable_most_optimizations"))
+    print("MODE", os.environ.get("XLA_FLAGS"), jax.config.read("jax_disable_most_optimizations"),
+          os.environ.get("JAX_DISABLE_MOST_OPTIMIZATIONS"))
 """
 
 
 @pytest.mark.parametrize("args, flags, disabled, header", [
-    ([], "--xla_cpu_use_fusion_emitters=false", True, "compile fast (jax_disable_most_optimizations, XLA_FLAGS"),
-    (["--optim-compile=as-configured"], "None", False, "compile as configured"),
-    (["--optim-bench=smoke"], "None", False, "compile as configured (benchmarks measure run time)"),
+    ([], "--xla_cpu_use_fusion_emitters=false", "True 1", "compile fast (jax_disable_most_optimizations, XLA_FLAGS"),
+    (["--optim-compile=as-configured"], "None", "False None", "compile as configured"),
+    (["--optim-bench=smoke"], "None", "False None", "compile as configured (benchmarks measure run time)"),
 ], ids=["fast", "as-configured", "benchmarks"])
 def test_compile_mode_reaches_jax_and_the_processes_it_starts(pytester, monkeypatch, args, flags, disabled, header):
     """--optim-compile=fast (the default) sets JAX's flag and XLA_FLAGS (inherited by xdist workers and
     subprocesses); as-configured, or a benchmark run, leaves both alone."""
     monkeypatch.delenv("XLA_FLAGS", raising=False)  # this run's own, inherited otherwise
+    monkeypatch.delenv("JAX_DISABLE_MOST_OPTIMIZATIONS", raising=False)
     pytester.makepyfile(test_mode=SHOW_COMPILE_MODE)
     result = pytester.runpytest_subprocess("--optim=sgd", "-s", "test_mode.py", *args)
     result.assert_outcomes(passed=1)

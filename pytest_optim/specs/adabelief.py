@@ -19,26 +19,58 @@ class Adabelief(Oracle):
     RAdam rectification with degenerated_to_sgd, see ``_rectified``).
     """
 
+    SPREADS = True  # the belief g - m cancels where m is close to g (a small b1): see ``_leaf``
+
     def _init(self, zeros):
-        return [(z.copy(), z.copy()) for z in zeros]
+        return [(z.copy(), z.copy(), z.copy()) for z in zeros]  # m, s and w (the cancellation's, below)
 
     def _leaf(self, g, st, t, lr, p):
         b1, b2 = self.hp["b1"], self.hp["b2"]
         eps = self.hp["eps"]
         eps_root = eps if self.variant.get("single_eps") else self.hp["eps_root"]
-        m_prev, s = st
+        m_prev, s, w = st
         m = b1 * m_prev + (1 - b1) * g
-        belief = g - (m_prev if self.variant.get("belief_uses_previous_m") else m)
+        m_used = m_prev if self.variant.get("belief_uses_previous_m") else m
+        belief = g - m_used
         s = b2 * s + (1 - b2) * stat(belief * belief, self.variant)
+        # The belief is a difference of nearly equal numbers where m is close to g (b1 -> 0, or
+        # gradients that barely change): rounded, it is off by up to k u (|g| + |m|) however small it
+        # is, k = 3 min(t, 1/(1 - b1)) for the error m carries (tolerance.py's EMA term) + 2 for
+        # forming m and the difference; its square is off by 2 |belief| k u (|g| + |m|) to first
+        # order. The EMA s keeps those errors as it keeps the squares, so w, the same EMA of
+        # 2 |belief| k (|g| + |m|), bounds s's error per unit of u (first order, Higham ch. 3). It
+        # reaches the update through d sqrt(s_hat) = ds_hat / (2 sqrt(s_hat)) and u = -lr m_hat / D,
+        # D = sqrt(s_hat) + eps: |du| = |u| d sqrt(s_hat) / D, the element's spread. compare_updates
+        # multiplies a spread by rtol = u amp, so it is divided by amp (taken at this step, <= the
+        # whole trajectory's: the allowance can only come out larger).
+        k = 3.0 * min(t, 1.0 / max(1.0 - b1, 1e-12)) + 2.0
+        w = b2 * w + (1 - b2) * 2.0 * np.abs(belief) * k * (np.abs(g) + np.abs(m_used))
         if not self.variant.get("eps_root_in_update_only"):
             s = s + eps_root
         if self.variant.get("rectify"):
-            return self._rectified(m, s, t, lr, eps), (m, s)
+            u, adapted = self._rectified(m, s, t, lr, eps)
+            if adapted:  # the rectified step divides by sqrt(s) + eps (s not bias-corrected)
+                self._spread(u, s, w, eps)
+            return u, (m, s, w)
         m_hat = m / correction(b1, t, self.variant, "m")
-        s_hat = s / correction(b2, t, self.variant, "v")
+        c2 = correction(b2, t, self.variant, "v")
+        s_hat = s / c2
         if self.variant.get("eps_root_in_update_only"):
             s_hat = s_hat + eps_root
-        return -lr * m_hat / (np.sqrt(s_hat) + eps), (m, s)
+        u = -lr * m_hat / (np.sqrt(s_hat) + eps)
+        self._spread(u, s_hat, w / c2, eps)
+        return u, (m, s, w)
+
+    def _spread(self, u, s_hat, w_hat, eps):
+        """|u| d sqrt(s_hat) / D per unit of rtol; 0 where s_hat is 0 (the belief was exactly 0 at
+        every step: b1 = 0, where m = g exactly in any precision and nothing cancels)."""
+        from pytest_optim.conformance.tolerance import OPS  # (a lazy import: tolerance imports specs)
+
+        amp = OPS + sum(3.0 * min(self.t, 1.0 / max(1.0 - self.hp[b], 1e-12)) for b in ("b1", "b2"))
+        root = np.sqrt(s_hat)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spread = np.where(root > 0, np.abs(u) * w_hat / (2.0 * root * (root + eps) * amp), 0.0)
+        self.spreads[self._leaf_index] = np.where(np.isfinite(spread), spread, 0.0)
 
     def _rectified(self, m, s, t, lr, eps):
         """adabelief-pytorch (0.1.0-0.2.x) with rectify=True, degenerated_to_sgd=True.
@@ -56,8 +88,8 @@ class Adabelief(Oracle):
             step_size = math.sqrt(
                 (1 - beta2_t) * (n_sma - 4) / (n_sma_max - 4) * (n_sma - 2) / n_sma * n_sma_max / (n_sma_max - 2)
             ) / (1 - b1**t)
-            return -lr * step_size * m / (np.sqrt(s) + eps)
-        return -lr * m / (1 - b1**t)
+            return -lr * step_size * m / (np.sqrt(s) + eps), True
+        return -lr * m / (1 - b1**t), False
 
 
 def first_two_updates(hp, lr, g1, g2):
