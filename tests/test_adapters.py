@@ -437,8 +437,20 @@ def test_torch_wrappers_are_accepted_for_their_specs():
         assert np.all(np.asarray(updates["w"]) < 0), name
 
 
-def test_torch_adam_runs_checks_through_the_plugin(pytester):
-    pytest.importorskip("torch")
+@pytest.fixture(scope="module")
+def torch_stepped():
+    """torch imports parts of itself on an optimizer's first step (torch._dynamo, which registers
+    operator libraries once per process). pytester removes at teardown every module imported since
+    its fixture was set up, and their re-import later in this process then fails ("Only a single
+    TORCH_LIBRARY can be used to register the namespace _inductor_test"): so they are imported
+    first, by this wider-scoped fixture, set up before the pytester fixture of a test."""
+    torch = pytest.importorskip("torch")
+    p = torch.zeros(3, requires_grad=True)
+    p.grad = torch.ones(3)
+    torch.optim.Adam([p]).step()
+
+
+def test_torch_adam_runs_checks_through_the_plugin(torch_stepped, pytester):
     result = pytester.runpytest(
         "--optim=tests.candidates.torch_wrapped:adam", "--optim-reference=adam",
         "-k", "test_first_two_steps", "-p", "no:randomly", "-p", "no:cacheprovider",
