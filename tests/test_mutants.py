@@ -11,9 +11,7 @@ evaluation order). Correct candidates run every check. Buggy ones whose diagnosi
 compare with the float64 oracle (NON_DIAGNOSING lists the others) until one names it; the other
 buggy ones stop at their first failed check (SELECTION_PLUGIN does both inside the one session).
 JAX's compilation cache, when the outer run has one (this repository's ini), is inherited and
-shared by the session's workers. The session starts in the background as soon as these tests are
-collected and they run last (see mutation_reports), so the run's other tests overlap with it.
-Measured on the 2-core CI machine: docs/timings.md.
+shared by the session's workers. Measured on the 2-core CI machine: docs/timings.md.
 """
 
 from __future__ import annotations
@@ -21,9 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -108,109 +104,38 @@ def _kind(c) -> str:
 
 
 @pytest.fixture(scope="session")
-def mutation_reports(tmp_path_factory, pytestconfig):
-    """Run the CLI once over every candidate; {key: (report entry, exit status, output tail)}.
+def mutation_reports(tmp_path_factory, request):
+    """Run the CLI once over the selected candidates; {key: (report entry, exit status, output tail)}.
 
-    Once per test run, not per xdist worker, and early: as soon as these tests are collected, one
-    process (xdist's gw0, or the only one) starts the session in the background (``start``, from
-    the repository conftest, which also puts these tests last), so this run's other tests use the
-    cores while it runs; the tests here then wait for its result in a directory every worker of
-    the run shares. Where nothing was started (a run that collected these tests some other way),
-    the first process to need it runs it under a file lock and the others wait for it. (An
-    ``xdist_group`` cannot do this with pytest >= 9.2 and pytest-xdist 3.8: xdist tags the group
-    onto ``item._nodeid``, which pytest 9.2 no longer reads, so the group is silently ignored.)
+    Only the candidates whose tests are selected run (``-k lion`` runs lion's). Once per test run,
+    not per xdist worker: the first worker to get here runs it under a file lock in the directory
+    all workers share, the others wait and read its result. (An ``xdist_group`` cannot do this with
+    pytest >= 9.2 and pytest-xdist 3.8: xdist tags the group onto ``item._nodeid``, which pytest 9.2
+    no longer reads, so the group is silently ignored and every worker that got one of these tests
+    ran the whole score.) Started in the background instead, beside the run's other tests, it made
+    the run slower (25 min 50 s against 24 min 23 s on 2 cores: both are CPU-bound).
     """
-    shared = shared_dir(pytestconfig)
-    if (shared / STARTED).exists():
-        return _wait_for(shared)
+    keys = {item.callspec.params["cand"].key for item in request.session.items
+            if item.nodeid.startswith("tests/test_mutants.py::")}
+    candidates = [c for c in CANDIDATES if c.key in keys]
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # one process: nothing to share
+        return _run_mutation_score(tmp_path_factory.mktemp("mutants"), candidates)
     import fcntl
 
-    shared.mkdir(parents=True, exist_ok=True)
+    shared = tmp_path_factory.getbasetemp().parent
+    done = shared / "mutation-score.json"
     with open(shared / "mutation-score.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            if not (shared / DONE).exists():
-                _write_result(shared, _run_mutation_score(tmp_path_factory.mktemp("mutants")))
-            return _wait_for(shared)
+            if not done.exists():
+                results = _run_mutation_score(tmp_path_factory.mktemp("mutants"), candidates)
+                done.write_text(json.dumps(results))
+            return {key: tuple(value) for key, value in json.loads(done.read_text()).items()}
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-STARTED, DONE, FAILED = "mutation-score.started", "mutation-score.json", "mutation-score.error"
-
-
-def shared_dir(config) -> Path:
-    """A directory all processes of this test run share: under the rootdir's .cache, named by xdist's
-    run id (every worker gets the same one), or this process's own id without xdist."""
-    workerinput = getattr(config, "workerinput", None)
-    run = workerinput["testrunuid"] if workerinput else f"pid{os.getpid()}"
-    return ROOT / ".cache" / "mutation-score" / run
-
-
-def start(config, items) -> None:
-    """Start the mutation-score session for the candidates of ``items`` (the selected tests of this
-    module: ``-k lion`` runs lion's only) in the background of this process, a thread waiting on the
-    subprocess that does the work; its result lands in ``shared_dir``. Stopped at unconfigure if
-    the run ends first (an interrupted run leaves no session running)."""
-    keys = {item.callspec.params["cand"].key for item in items}
-    candidates = [c for c in CANDIDATES if c.key in keys]
-    import threading
-
-    shared = shared_dir(config)
-    _prune(shared.parent)
-    shared.mkdir(parents=True, exist_ok=True)
-    (shared / STARTED).touch()
-    # the session runs in an empty directory outside the repository, as a user's would (no ini above it)
-    workdir = Path(tempfile.mkdtemp(prefix="mutation-score-"))
-    running: list = []
-
-    def work() -> None:
-        try:
-            _write_result(shared, _run_mutation_score(workdir, running, candidates))
-        except BaseException as exc:  # noqa: BLE001 - reported by every test that waits for it
-            (shared / FAILED).write_text(f"{type(exc).__name__}: {exc}")
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-
-    def stop() -> None:
-        for proc in running:
-            if proc.poll() is None:
-                proc.kill()
-
-    config.add_cleanup(stop)
-    threading.Thread(target=work, name="mutation-score", daemon=True).start()
-
-
-def _prune(parent: Path, keep_s: float = 6 * 3600.0) -> None:
-    """Remove earlier runs' directories (their results), older than ``keep_s``."""
-    import time
-
-    for old in parent.glob("*/"):
-        marker = old / STARTED
-        if marker.exists() and time.time() - marker.stat().st_mtime > keep_s:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def _write_result(shared: Path, results: dict) -> None:
-    tmp = shared / (DONE + ".tmp")
-    tmp.write_text(json.dumps(results))
-    tmp.replace(shared / DONE)  # atomic: a waiting process never reads half of it
-
-
-def _wait_for(shared: Path, limit: float = 3000.0) -> dict:
-    import time
-
-    start_time = time.monotonic()
-    while not (shared / DONE).exists():
-        if (shared / FAILED).exists():
-            raise RuntimeError(f"the mutation-score session failed: {(shared / FAILED).read_text()}")
-        if time.monotonic() - start_time > limit:
-            raise RuntimeError(f"the mutation-score session gave no result within {limit:.0f} s")
-        time.sleep(1.0)
-    return {key: tuple(value) for key, value in json.loads((shared / DONE).read_text()).items()}
-
-
-def _run_mutation_score(workdir: Path, running: list | None = None, candidates: list | None = None) -> dict:
+def _run_mutation_score(workdir: Path, candidates: list | None = None) -> dict:
     wrappers: list[str] = []
     cands = CANDIDATES if candidates is None else candidates
     targets = {c.key: _target(c, wrappers) for c in cands}
@@ -235,15 +160,8 @@ def _run_mutation_score(workdir: Path, running: list | None = None, candidates: 
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "mutation_selection", "-n", "2",
            f"--optim={','.join(labels.values())}", f"--optim-report={report}",
            f"--optim-data-dir={workdir / 'no-data'}", "-W", "ignore"]
-    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if running is not None:
-        running.append(proc)  # so that the run can stop it (``start``)
-    try:
-        stdout, stderr = proc.communicate(timeout=3000)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        stdout, stderr = proc.communicate()
-    output = stdout[-3000:] + stderr[-2000:]
+    proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=3000)
+    output = proc.stdout[-3000:] + proc.stderr[-2000:]
     if not Path(f"{report}.json").exists():  # the session never ran its checks (a usage error, exit 4)
         raise RuntimeError(f"the mutation-score session wrote no report (exit status {proc.returncode}):\n{output}")
     doc = json.loads(Path(f"{report}.json").read_text())
