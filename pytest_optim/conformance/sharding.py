@@ -1,7 +1,7 @@
 """Sharded parameters: the candidate on parameters split over several devices.
 
 Runs in its own process (``python -m pytest_optim.conformance.sharding --optim=... --reference=... --devices=N
---seed=S``) because the number of host devices is fixed when JAX starts
+--seed=S``, or ``--serve``, which answers one request per line for a whole run) because the number of host devices is fixed when JAX starts
 (``XLA_FLAGS=--xla_force_host_platform_device_count=N``). On a machine with N accelerators the
 same code uses them. It prints one JSON line: passed, and a message for a person. ``--seed`` is
 the parent run's ``--optim-seed``: it draws the parameters and gradients (see seeding.py).
@@ -115,7 +115,8 @@ def check(label: str, reference: str | None, n_devices: int, settings: dict | No
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--optim", required=True)
+    ap.add_argument("--optim", default=None, help="the candidate, as the parent's --optim (one check)")
+    ap.add_argument("--serve", action="store_true", help="answer requests on stdin instead (see serve)")
     ap.add_argument("--reference", default=None)
     ap.add_argument("--kwargs", default="{}", help="the parent's --optim-kwargs (JSON)")
     ap.add_argument("--spec", action="append", default=[], help="a spec module to load (the parent's --optim-spec)")
@@ -123,6 +124,10 @@ def main(argv=None) -> int:
     ap.add_argument("--hp", default="{}", help="a port run's --optim-hp, as JSON")
     ap.add_argument("--seed", type=int, default=0, help="the parent run's --optim-seed")
     args = ap.parse_args(argv)
+    if args.serve:
+        return serve(args.devices)
+    if not args.optim:
+        ap.error("--optim (or --serve) is required")
     import jax
 
     seeding.set_seed(args.seed)
@@ -139,32 +144,120 @@ def main(argv=None) -> int:
     return 0
 
 
+RESULT = "optim-sharding-result: "  # the server's answer lines (a candidate may print too)
+
+
+def serve(n_devices: int) -> int:
+    """Answer requests, one JSON object per line on stdin, with one RESULT line each on stdout.
+
+    One process with N host devices serves a whole run (JAX starts once, instead of once per
+    candidate: about 1.5 s each on a 2-core CPU); ``run_subprocess`` starts it and keeps it.
+    """
+    import jax
+
+    from pytest_optim.specs import LOADED, load_module
+
+    jax.config.update("jax_enable_x64", True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            seeding.set_seed(request["seed"])
+            for module in request["spec"]:
+                if module not in LOADED:
+                    load_module(module)
+            result = check(request["optim"], request["reference"], n_devices, request["kwargs"], request["hp"])
+        except Exception as exc:  # noqa: BLE001 - one line back to the parent, whatever happened
+            result = {"passed": False, "message": f"{type(exc).__name__}: {exc}"}
+        sys.stdout.write(RESULT + json.dumps(result) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+class _Server:
+    """The serving process of this process, for one environment (devices, working directory, path):
+    a candidate module of another directory (an in-process pytester run) gets a server of its own."""
+
+    def __init__(self, key: tuple, env: dict, n_devices: int):
+        import subprocess
+        import tempfile
+
+        self.key = key
+        self.stderr = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pytest_optim.conformance.sharding", "--serve", f"--devices={n_devices}"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True, env=env, bufsize=1)
+
+    def ask(self, request: dict, timeout: float) -> dict:
+        import selectors
+        import time
+
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    import subprocess
+
+                    self.close()
+                    raise subprocess.TimeoutExpired(self.proc.args, timeout)
+                line = self.proc.stdout.readline()
+                if not line:  # the process ended: a crash in the candidate's code, or JAX's
+                    code = self.proc.wait()
+                    self.stderr.seek(0)
+                    lines = self.stderr.read().strip().splitlines()
+                    self.close()
+                    return {"passed": False, "message": f"the sharding subprocess failed (exit {code}): "
+                                                        f"{lines[-1] if lines else ''}"}
+                if line.startswith(RESULT):
+                    return json.loads(line[len(RESULT):])
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr.close()
+        if _SERVER.get("current") is self:
+            del _SERVER["current"]
+
+
+_SERVER: dict = {}  # at most one: "current"
+
+
+def _close_server() -> None:
+    server = _SERVER.get("current")
+    if server is not None:
+        server.close()
+
+
 def run_subprocess(label: str, reference: str | None, n_devices: int = 4, timeout: float = 300,
                    settings: dict | None = None, hp: dict | None = None) -> dict:
-    """Run :func:`check` in a fresh interpreter with N host devices (or the accelerators present)."""
-    import subprocess
+    """Run :func:`check` in a process with N host devices (or the accelerators present), started
+    once and kept for the run's later candidates (``serve``)."""
+    import atexit
 
     env = dict(os.environ)
     flag = f"--xla_force_host_platform_device_count={n_devices}"
     env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " " + flag).strip()
     env["PYTHONPATH"] = os.pathsep.join([os.getcwd(), *[p for p in sys.path if p]])
-    cmd = [sys.executable, "-m", "pytest_optim.conformance.sharding", f"--optim={label}", f"--devices={n_devices}",
-           f"--seed={seeding.seed()}"]
     from pytest_optim.specs import LOADED
 
-    cmd += [f"--spec={module}" for module in LOADED]
-    if settings:
-        cmd.append(f"--kwargs={json.dumps(settings)}")
-    if reference and ":" in label:
-        cmd.append(f"--reference={reference}")
-    if hp:
-        cmd.append(f"--hp={json.dumps(hp)}")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if not lines:
-        return {"passed": False, "message": f"the sharding subprocess failed (exit {proc.returncode}): "
-                                            f"{proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ''}"}
-    return json.loads(lines[-1])
+    key = (n_devices, os.getcwd(), env["PYTHONPATH"], env["XLA_FLAGS"],
+           env.get("JAX_DISABLE_MOST_OPTIMIZATIONS"), env.get("JAX_COMPILATION_CACHE_DIR"))
+    server = _SERVER.get("current")
+    if server is not None and server.key != key:
+        server.close()
+        server = None
+    if server is None:
+        if not _SERVER.get("atexit"):
+            atexit.register(_close_server)
+            _SERVER["atexit"] = True
+        server = _SERVER["current"] = _Server(key, env, n_devices)
+    request = {"optim": label, "reference": reference if reference and ":" in label else None,
+               "kwargs": settings or {}, "hp": hp or {}, "seed": seeding.seed(), "spec": list(LOADED)}
+    return server.ask(request, timeout)
 
 
 if __name__ == "__main__":
