@@ -30,6 +30,7 @@ MODES = ("fast", "as-configured")
 FAST_XLA_FLAGS = ("--xla_cpu_use_fusion_emitters=false",)
 _CACHE_KEY = "optim/xla-flags-accepted"
 _JAX_ENV = "JAX_DISABLE_MOST_OPTIMIZATIONS"  # read by JAX when it is imported
+_MARK = "PYTEST_OPTIM_FAST_COMPILE"  # what a fast run added to the environment its children inherit
 
 
 def add_option(group: pytest.OptionGroup) -> None:
@@ -44,13 +45,9 @@ def add_option(group: pytest.OptionGroup) -> None:
 
 def configure(config: pytest.Config) -> str:
     """Apply the mode for this process and the processes it starts; returns what the header says."""
-    if config.getoption("optim_compile") != "fast":
-        return "as configured"
-    if config.getoption("optim_bench", None):
-        return "as configured (benchmarks measure run time)"
     import jax
 
-    saved_env = {k: os.environ.get(k) for k in ("XLA_FLAGS", _JAX_ENV)}
+    saved_env = {k: os.environ.get(k) for k in ("XLA_FLAGS", _JAX_ENV, _MARK)}
     saved_opt = jax.config.read("jax_disable_most_optimizations")
 
     def restore() -> None:  # an in-process pytester run leaves nothing behind
@@ -62,17 +59,36 @@ def configure(config: pytest.Config) -> str:
                 os.environ[key] = value
 
     config.add_cleanup(restore)
+    if config.getoption("optim_compile") != "fast" or config.getoption("optim_bench", None):
+        _undo_inherited(jax)
+        return "as configured" + (" (benchmarks measure run time)" if config.getoption("optim_bench", None) else "")
     jax.config.update("jax_disable_most_optimizations", True)  # this process (JAX is imported)
     os.environ[_JAX_ENV] = "1"  # and the ones it starts: the sharding check's, a mutation score's
-    saved_flags = saved_env["XLA_FLAGS"]
-    present = (saved_flags or "").split()
+    present = (saved_env["XLA_FLAGS"] or "").split()
     # a flag the user set (to either value) is theirs; processes this one started inherit ours
     missing = [f for f in FAST_XLA_FLAGS if not any(p.split("=")[0] == f.split("=")[0] for p in present)]
-    if missing and _accepted(config, missing):
-        os.environ["XLA_FLAGS"] = " ".join(present + missing)
-    elif missing:
+    ours = missing if missing and _accepted(config, missing) else []
+    if ours:
+        os.environ["XLA_FLAGS"] = " ".join(present + ours)
+    inherited = [f for f in (saved_env[_MARK] or "").split() if f in present]  # a fast parent's, ours too
+    os.environ[_MARK] = " ".join([_JAX_ENV] + inherited + ours)  # what a child undoes to compile as configured
+    if missing and not ours:
         return "fast (jax_disable_most_optimizations; this XLA does not know " + " ".join(missing) + ")"
     return "fast (jax_disable_most_optimizations, XLA_FLAGS " + " ".join(FAST_XLA_FLAGS) + ")"
+
+
+def _undo_inherited(jax) -> None:
+    """A process started by a fast run (a benchmark run by pytester, say) inherits its settings;
+    'as configured' means the user's, so what the parent added (listed in _MARK) is taken out."""
+    added = os.environ.pop(_MARK, "").split()
+    if _JAX_ENV in added:
+        os.environ.pop(_JAX_ENV, None)
+        jax.config.update("jax_disable_most_optimizations", False)
+    flags = [f for f in os.environ.get("XLA_FLAGS", "").split() if f not in added]
+    if flags:
+        os.environ["XLA_FLAGS"] = " ".join(flags)
+    else:
+        os.environ.pop("XLA_FLAGS", None)
 
 
 def _accepted(config: pytest.Config, flags: list[str]) -> bool:

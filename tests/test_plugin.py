@@ -105,11 +105,18 @@ def test_mode():
     (["--optim-compile=as-configured"], "None", "False None", "compile as configured"),
     (["--optim-bench=smoke"], "None", "False None", "compile as configured (benchmarks measure run time)"),
 ], ids=["fast", "as-configured", "benchmarks"])
-def test_compile_mode_reaches_jax_and_the_processes_it_starts(pytester, monkeypatch, args, flags, disabled, header):
+@pytest.mark.parametrize("parent", ["clean", "fast"])
+def test_compile_mode_reaches_jax_and_the_processes_it_starts(pytester, monkeypatch, args, flags, disabled, header,
+                                                              parent):
     """--optim-compile=fast (the default) sets JAX's flag and XLA_FLAGS (inherited by xdist workers and
-    subprocesses); as-configured, or a benchmark run, leaves both alone."""
-    monkeypatch.delenv("XLA_FLAGS", raising=False)  # this run's own, inherited otherwise
-    monkeypatch.delenv("JAX_DISABLE_MOST_OPTIMIZATIONS", raising=False)
+    subprocesses); as-configured, or a benchmark run, compiles as the user configured it, also when
+    started by a fast run (whose settings it inherits and takes out)."""
+    for name in ("XLA_FLAGS", "JAX_DISABLE_MOST_OPTIMIZATIONS", "PYTEST_OPTIM_FAST_COMPILE"):
+        monkeypatch.delenv(name, raising=False)
+    if parent == "fast":  # what a fast run leaves to the processes it starts
+        monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_use_fusion_emitters=false")
+        monkeypatch.setenv("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
+        monkeypatch.setenv("PYTEST_OPTIM_FAST_COMPILE", "JAX_DISABLE_MOST_OPTIMIZATIONS --xla_cpu_use_fusion_emitters=false")
     pytester.makepyfile(test_mode=SHOW_COMPILE_MODE)
     result = pytester.runpytest_subprocess("--optim=sgd", "-s", "test_mode.py", *args)
     result.assert_outcomes(passed=1)
