@@ -119,6 +119,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.import_plugin("pytest_optim.workloads.fixtures")
     config.pluginmanager.import_plugin("pytest_optim.bench.fixtures")
     value, explicit = _selection(config)
+    if value:  # before any candidate is imported: XLA reads XLA_FLAGS once, when it starts (Keras starts it)
+        config.stash[COMPILE] = compile_mode.configure(config)
     try:
         _load_specs(config)
         candidates = parse_selection(value, config.getoption("optim_reference"), option_checks.kwargs(config),
@@ -135,7 +137,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     seeding.configure(config)  # every random part of the checks draws from --optim-seed
-    _use_jax_cache(config, option_checks.jax_cache_dir(config))
+    compile_mode.use_jax_cache(config, option_checks.jax_cache_dir(config))
     # --optim-bench-json is written by pytest_optim.bench.fixtures at the end of the run
     if config.getoption("optim_bench_json", None) and config.getoption("benchmark_json", None):
         raise pytest.UsageError("give either --optim-bench-json or --benchmark-json, not both")
@@ -146,42 +148,11 @@ def pytest_configure(config: pytest.Config) -> None:
         import jax
 
         jax.config.update("jax_enable_x64", True)
-    config.stash[COMPILE] = compile_mode.configure(config)
     if explicit and config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(SUITES_DIR)]
     config.pluginmanager.register(_report.ReportPlugin(config), "optim-report")
     if config.getoption("optim_fail_fast"):
         config.pluginmanager.register(FailFast(), "optim-fail-fast")
-
-
-def _use_jax_cache(config: pytest.Config, directory: str | None) -> None:
-    """JAX's persistent compilation cache in ``directory``, for this process and the ones it starts.
-
-    Through the environment, so that subprocesses inherit it; every program is cached (a minimum
-    compile time of 0: the checks compile many small programs, each a fraction of a second). The
-    environment is restored at unconfigure (an in-process pytester run leaves nothing behind).
-    """
-    if not directory:
-        return
-    import os
-
-    saved = {k: os.environ.get(k) for k in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS")}
-
-    def restore() -> None:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-    config.add_cleanup(restore)
-    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(Path(directory).resolve())
-    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-    if "jax" in sys.modules:  # already imported (in-process pytester runs): set it directly too
-        import jax
-
-        jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 def _load_specs(config: pytest.Config) -> None:

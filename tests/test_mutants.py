@@ -1,17 +1,18 @@
 """Mutation score: every deliberately buggy candidate fails through the CLI, every correct one passes.
 
 The candidates and what must be concluded about each are in tests/candidates/manifest.py. They run
-exactly as a user's would: `pytest --optim=MODULE:ATTR@SPEC,... --optim-report=R` in a fresh
-subprocess in an empty directory, one run for all of them (every spec's candidates together),
-spread over 2 workers; each test below then reads the verdict for one candidate from the report.
+exactly as a user's would: `pytest --optim=MODULE:ATTR@SPEC,... --optim-report=R` in fresh
+subprocesses in an empty directory, one CLI session per CPU running side by side, each over whole
+specs (see _shares); each test below then reads the verdict for one candidate from the reports.
 
 Speed: the session compiles with --optim-compile=fast, the plugin's default (XLA compiles about
 twice as fast; the verdicts do not depend on it: every tolerance is derived for any correct
 evaluation order). Correct candidates run every check. Buggy ones whose diagnosis is asserted run the checks that
 compare with the float64 oracle (NON_DIAGNOSING lists the others) until one names it; the other
-buggy ones stop at their first failed check (SELECTION_PLUGIN does both inside the one session).
-JAX's compilation cache, when the outer run has one (this repository's ini), is inherited and
-shared by the session's workers. Measured on the 2-core CI machine: docs/timings.md.
+buggy ones stop at their first failed check (SELECTION_PLUGIN does both inside each session:
+all of a candidate's checks run in one process, so the first failure ends them all). JAX's
+compilation cache, when the outer run has one (this repository's ini), is inherited and shared
+by the sessions. Measured on the 2-core CI machine: docs/timings.md.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -105,7 +107,7 @@ def _kind(c) -> str:
 
 @pytest.fixture(scope="session")
 def mutation_reports(tmp_path_factory, request):
-    """Run the CLI once over the selected candidates; {key: (report entry, exit status, output tail)}.
+    """Run the CLI over the selected candidates; {key: (report entry, exit status, output tail)}.
 
     Only the candidates whose tests are selected run (``-k lion`` runs lion's). Once per test run,
     not per xdist worker: the first worker to get here runs it under a file lock in the directory
@@ -135,7 +137,33 @@ def mutation_reports(tmp_path_factory, request):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _run_mutation_score(workdir: Path, candidates: list | None = None) -> dict:
+def _sessions() -> int:
+    """One CLI session per CPU (at most 4): each runs its share of the candidates in one process."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def _shares(cands: list, n: int) -> list[list]:
+    """The candidates in ``n`` groups, whole specs to a group: a candidate's checks all run in one
+    process (a buggy one stops at its first failure there, not once per worker as under xdist) and
+    a spec's shared work (its optax reference, the oracle's compiled problems) is done once.
+    Balanced by a rough cost: a correct candidate runs every check, a buggy one about a third.
+    With fewer specs than sessions (``-k lion``) the candidates are spread one by one instead."""
+    whole_specs = len({c.reference for c in cands}) >= n
+    by_spec: dict[str, list] = {}
+    for c in cands:
+        by_spec.setdefault(c.reference if whole_specs else c.key, []).append(c)
+    cost = lambda group: sum(3 if c.expect == "pass" else 1 for c in group)  # noqa: E731
+    groups: list[list] = [[] for _ in range(n)]
+    for _, members in sorted(by_spec.items(), key=lambda kv: (-cost(kv[1]), kv[0])):
+        min(groups, key=cost).extend(members)
+    return [g for g in groups if g]
+
+
+def _run_mutation_score(workdir: Path, candidates: list | None = None, sessions: int | None = None) -> dict:
     wrappers: list[str] = []
     cands = CANDIDATES if candidates is None else candidates
     targets = {c.key: _target(c, wrappers) for c in cands}
@@ -156,16 +184,29 @@ def _run_mutation_score(workdir: Path, candidates: list | None = None) -> dict:
         env.pop(name)
     import subprocess
 
-    report = workdir / "report"
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "mutation_selection", "-n", "2",
-           f"--optim={','.join(labels.values())}", f"--optim-report={report}",
-           f"--optim-data-dir={workdir / 'no-data'}", "-W", "ignore"]
-    proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=3000)
-    output = proc.stdout[-3000:] + proc.stderr[-2000:]
-    if not Path(f"{report}.json").exists():  # the session never ran its checks (a usage error, exit 4)
-        raise RuntimeError(f"the mutation-score session wrote no report (exit status {proc.returncode}):\n{output}")
-    doc = json.loads(Path(f"{report}.json").read_text())
-    return {c.key: (doc["candidates"].get(labels[c.key]), proc.returncode, output) for c in cands}
+    runs = []
+    for i, share in enumerate(_shares(cands, sessions or _sessions())):
+        report, log = workdir / f"report-{i}", workdir / f"session-{i}.log"
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+               "-p", "mutation_selection", f"--optim={','.join(labels[c.key] for c in share)}",
+               f"--optim-report={report}", f"--optim-data-dir={workdir / 'no-data'}", "-W", "ignore"]
+        with open(log, "w") as out:  # a file, not a pipe: nothing blocks while another session runs
+            runs.append((share, report, log, subprocess.Popen(cmd, cwd=workdir, env=env, stdout=out,
+                                                               stderr=subprocess.STDOUT, text=True)))
+    results, deadline = {}, time.monotonic() + 3000
+    for share, report, log, proc in runs:
+        try:
+            code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            for *_, other in runs:
+                other.kill()
+            raise
+        output = log.read_text()[-5000:]
+        if not Path(f"{report}.json").exists():  # the session never ran its checks (a usage error, exit 4)
+            raise RuntimeError(f"the mutation-score session wrote no report (exit status {code}):\n{output}")
+        doc = json.loads(Path(f"{report}.json").read_text())
+        results.update({c.key: (doc["candidates"].get(labels[c.key]), code, output) for c in share})
+    return results
 
 
 # All mutation tests share one session fixture, computed once per run (see mutation_reports).

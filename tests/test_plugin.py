@@ -9,6 +9,8 @@ import textwrap
 
 import pytest
 
+from pytest_optim.compile_mode import FAST_XLA_FLAGS
+
 GOOD = textwrap.dedent(
     """
     import optax
@@ -101,7 +103,7 @@ def test_mode():
 
 
 @pytest.mark.parametrize("args, flags, disabled, header", [
-    ([], "--xla_cpu_use_fusion_emitters=false", "True 1", "compile fast (jax_disable_most_optimizations, XLA_FLAGS"),
+    ([], " ".join(FAST_XLA_FLAGS), "True 1", "compile fast (jax_disable_most_optimizations, XLA_FLAGS"),
     (["--optim-compile=as-configured"], "None", "False None", "compile as configured"),
     (["--optim-bench=smoke"], "None", "False None", "compile as configured (benchmarks measure run time)"),
 ], ids=["fast", "as-configured", "benchmarks"])
@@ -114,9 +116,9 @@ def test_compile_mode_reaches_jax_and_the_processes_it_starts(pytester, monkeypa
     for name in ("XLA_FLAGS", "JAX_DISABLE_MOST_OPTIMIZATIONS", "PYTEST_OPTIM_FAST_COMPILE"):
         monkeypatch.delenv(name, raising=False)
     if parent == "fast":  # what a fast run leaves to the processes it starts
-        monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_use_fusion_emitters=false")
+        monkeypatch.setenv("XLA_FLAGS", " ".join(FAST_XLA_FLAGS))
         monkeypatch.setenv("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
-        monkeypatch.setenv("PYTEST_OPTIM_FAST_COMPILE", "JAX_DISABLE_MOST_OPTIMIZATIONS --xla_cpu_use_fusion_emitters=false")
+        monkeypatch.setenv("PYTEST_OPTIM_FAST_COMPILE", " ".join(["JAX_DISABLE_MOST_OPTIMIZATIONS", *FAST_XLA_FLAGS]))
     pytester.makepyfile(test_mode=SHOW_COMPILE_MODE)
     result = pytester.runpytest_subprocess("--optim=sgd", "-s", "test_mode.py", *args)
     result.assert_outcomes(passed=1)
@@ -133,6 +135,45 @@ def test_compile_mode_uses_only_flags_this_xla_accepts():
     no_cache = SimpleNamespace(cache=None)
     assert _accepted(no_cache, list(FAST_XLA_FLAGS))
     assert not _accepted(no_cache, ["--xla_no_such_flag_of_any_release=true"])
+
+
+@pytest.mark.parametrize("added, options", [
+    ("JAX_DISABLE_MOST_OPTIMIZATIONS --xla_cpu_use_fusion_emitters=false --xla_cpu_parallel_codegen_split_count=1",
+     {"xla_cpu_use_fusion_emitters": True, "xla_cpu_parallel_codegen_split_count": 32}),
+    ("JAX_DISABLE_MOST_OPTIMIZATIONS --xla_cpu_parallel_codegen_split_count=1",  # the user set the other
+     {"xla_cpu_parallel_codegen_split_count": 32}),
+    ("JAX_DISABLE_MOST_OPTIMIZATIONS", None),  # the user set both XLA flags: they stay theirs
+], ids=["fast-run", "user-flag", "user-flags"])
+def test_compiled_for_run_time_undoes_only_what_the_fast_run_added(monkeypatch, added, options):
+    """A workload's training compiles as configured in a fast run: JAX's flag off while it is
+    traced and compiled, and the XLA flags that run added overridden for that program only."""
+    import jax
+    import jax.numpy as jnp
+
+    from pytest_optim.compile_mode import compiled_for_run_time
+
+    monkeypatch.setenv("PYTEST_OPTIM_FAST_COMPILE", added)
+    before = jax.config.read("jax_disable_most_optimizations")
+    jax.config.update("jax_disable_most_optimizations", True)
+    seen, real_jit = {}, jax.jit
+
+    def recording_jit(fun, **kwargs):
+        seen["kw"] = kwargs
+        return real_jit(fun, **kwargs)
+
+    monkeypatch.setattr(jax, "jit", recording_jit)
+    try:
+        def body(x):
+            seen["disabled while compiled"] = jax.config.read("jax_disable_most_optimizations")
+            return x * 2.0
+
+        out = compiled_for_run_time(body)(jnp.ones(3))  # this XLA compiles it with the override
+        assert float(out.sum()) == 6.0
+        assert seen["disabled while compiled"] is False
+        assert jax.config.read("jax_disable_most_optimizations") is True  # the checks' programs: still fast
+        assert seen["kw"].get("compiler_options") == options
+    finally:
+        jax.config.update("jax_disable_most_optimizations", before)
 
 
 def test_help_lists_the_optim_group(pytester):
@@ -232,8 +273,9 @@ def test_hanging_candidate_fails_that_check_and_the_run_goes_on(pytester):
             """
         )
     )
+    # the limit only has to outlast test_pure (under a second on a 2-core CPU); the sleep is 600 s
     result = pytester.runpytest_subprocess(
-        "--optim=mine:adam", "--optim-reference=adam", "--optim-timeout=30", "--optim-report=r",
+        "--optim=mine:adam", "--optim-reference=adam", "--optim-timeout=10", "--optim-report=r",
         "-k", "test_hyperparameter_honoured and b1 and float64 or test_pure",
     )
     assert result.ret == 1

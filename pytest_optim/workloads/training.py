@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from pytest_optim.compile_mode import compiled_for_run_time as for_run_time
 from pytest_optim.workloads.data import Arrays
 
 # -- settings ------------------------------------------------------------------------------------
@@ -184,7 +185,8 @@ class Workload:
             def gnorm(g):
                 return jnp.sqrt(sum(jnp.sum(jnp.square(v.astype(jnp.float32))) for v in jax.tree.leaves(g)))
 
-            self._cache.update(eval=jax.jit(ev), loss_grad=jax.jit(loss_grad), gnorm=jax.jit(gnorm))
+            # these run for every step and every test batch: compiled for run time, not compile time
+            self._cache.update(eval=for_run_time(ev), loss_grad=for_run_time(loss_grad), gnorm=jax.jit(gnorm))
         return self._cache
 
     def evaluate(self, params, chunk: int = 5000) -> dict:
@@ -225,10 +227,10 @@ class Workload:
                 return (apply_updates(p, u), s), (loss, fns["gnorm"](g))
 
             if self.scan:
-                chunk_fn = jax.jit(lambda p, s, bidxs, xtr, ytr: jax.lax.scan(
+                chunk_fn = for_run_time(lambda p, s, bidxs, xtr, ytr: jax.lax.scan(
                     lambda c, b: step(c, b, xtr, ytr), (p, s), bidxs))
             else:  # XLA:CPU runs convolutions inside a scan several times slower
-                one = jax.jit(lambda p, s, b, xtr, ytr: step((p, s), b, xtr, ytr))
+                one = for_run_time(lambda p, s, b, xtr, ytr: step((p, s), b, xtr, ytr))
 
                 def chunk_fn(p, s, bidxs, xtr, ytr):
                     out = []
