@@ -194,18 +194,18 @@ def _run_mutation_score(workdir: Path, candidates: list | None = None, sessions:
             runs.append((share, report, log, subprocess.Popen(cmd, cwd=workdir, env=env, stdout=out,
                                                                stderr=subprocess.STDOUT, text=True)))
     results, deadline = {}, time.monotonic() + 3000
-    for share, report, log, proc in runs:
-        try:
+    try:
+        for share, report, log, proc in runs:
             code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            for *_, other in runs:
-                other.kill()
-            raise
-        output = log.read_text()[-5000:]
-        if not Path(f"{report}.json").exists():  # the session never ran its checks (a usage error, exit 4)
-            raise RuntimeError(f"the mutation-score session wrote no report (exit status {code}):\n{output}")
-        doc = json.loads(Path(f"{report}.json").read_text())
-        results.update({c.key: (doc["candidates"].get(labels[c.key]), code, output) for c in share})
+            output = log.read_text()[-5000:]
+            if not Path(f"{report}.json").exists():  # the session never ran its checks (a usage error, exit 4)
+                raise RuntimeError(f"the mutation-score session wrote no report (exit status {code}):\n{output}")
+            doc = json.loads(Path(f"{report}.json").read_text())
+            results.update({c.key: (doc["candidates"].get(labels[c.key]), code, output) for c in share})
+    finally:  # a timeout or a session without a report: the others do not run on unseen
+        for *_, proc in runs:
+            if proc.poll() is None:
+                proc.kill()
     return results
 
 
